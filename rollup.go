@@ -1,0 +1,157 @@
+package apilens
+
+import "fmt"
+
+// MaxDims is the most dimensions a rollup family has.
+const MaxDims = 7
+
+// Family is a rollup family: a set of dimensions that events are counted by.
+// Every family is kept at every granularity. Families are narrow on purpose
+// (a cube of small keys rather than one wide key) so that a query touches
+// few rows: a year's summary reads ~12 monthly rows of the total family.
+type Family uint8
+
+// The rollup families. Their numbers are stored: append, never renumber.
+const (
+	FamilyTotal Family = iota + 1
+	FamilyAPI
+	FamilyApplication
+	FamilyAPIApplication
+	FamilyResource
+	FamilyUser
+	FamilyDestination
+	FamilyFault
+	FamilyGeo
+	FamilyDevice
+)
+
+// Dimension names, as used by the query API (top?dimension=…) and in the
+// cardinality caps of the configuration.
+const (
+	DimTenant           = "tenant"
+	DimAPI              = "api"
+	DimAPIVersion       = "apiVersion"
+	DimAPIContext       = "apiContext"
+	DimAPICreator       = "apiCreator"
+	DimApplication      = "application"
+	DimApplicationOwner = "applicationOwner"
+	DimApplicationID    = "applicationId"
+	DimResource         = "resource"
+	DimMethod           = "method"
+	DimUser             = "user"
+	DimDestination      = "destination"
+	DimErrorType        = "errorType"
+	DimErrorMessage     = "errorMessage"
+	DimErrorCode        = "errorCode"
+	DimCountry          = "country"
+	DimCity             = "city"
+	DimBrowser          = "browser"
+	DimOS               = "os"
+	DimDevice           = "device"
+)
+
+// FamilySpec describes a family: its dimension names in stored order (the
+// first is the one stores index for filtering) and whether its rows carry
+// latency sketches.
+type FamilySpec struct {
+	Family  Family
+	Name    string
+	Dims    []string
+	Latency bool
+}
+
+// Families lists every rollup family.
+var Families = []FamilySpec{
+	{FamilyTotal, "total", []string{DimTenant}, true},
+	{FamilyAPI, "api", []string{DimAPI, DimAPIVersion, DimTenant, DimAPIContext, DimAPICreator}, true},
+	{FamilyApplication, "application", []string{DimApplication, DimApplicationOwner, DimApplicationID, DimTenant}, true},
+	{FamilyAPIApplication, "api_application", []string{DimAPI, DimApplication, DimAPIVersion, DimApplicationOwner, DimApplicationID, DimTenant}, true},
+	{FamilyResource, "resource", []string{DimAPI, DimAPIVersion, DimResource, DimMethod, DimTenant}, true},
+	{FamilyUser, "user", []string{DimApplication, DimUser, DimAPI, DimTenant}, false},
+	{FamilyDestination, "destination", []string{DimAPI, DimDestination, DimAPIVersion, DimTenant}, true},
+	{FamilyFault, "fault", []string{DimAPI, DimErrorType, DimErrorMessage, DimErrorCode, DimApplication, DimAPIVersion, DimTenant}, false},
+	{FamilyGeo, "geo", []string{DimCountry, DimCity, DimAPI, DimTenant}, false},
+	{FamilyDevice, "device", []string{DimOS, DimBrowser, DimDevice, DimAPI, DimTenant}, false},
+}
+
+// Spec returns the description of f.
+func (f Family) Spec() FamilySpec {
+	if f < 1 || int(f) > len(Families) {
+		panic(fmt.Sprintf("apilens: unknown family %d", f))
+	}
+	return Families[f-1]
+}
+
+func (f Family) String() string { return f.Spec().Name }
+
+// DimIndex returns the position of dimension dim in f, or -1.
+func (f Family) DimIndex(dim string) int {
+	for i, d := range f.Spec().Dims {
+		if d == dim {
+			return i
+		}
+	}
+	return -1
+}
+
+// Measures are the additive figures of one rollup bucket. Merging two
+// buckets adds every field (sketches merge, which is also addition).
+type Measures struct {
+	Requests    int64 // every event, response and fault
+	Successful  int64 // response events with proxyResponseCode < 400
+	Faults      int64 // fault events that are not THROTTLED
+	Throttled   int64 // fault events with errorType THROTTLED
+	Status2xx   int64 // by proxyResponseCode class, any event type
+	Status3xx   int64
+	Status4xx   int64
+	Status5xx   int64
+	FaultAuth   int64 // fault events by errorType
+	FaultTarget int64
+	FaultOther  int64
+	CacheHits   int64
+	// Responses counts response events: the sample count of the latency
+	// sums and sketches.
+	Responses                   int64
+	ResponseLatencySum          int64 // ms
+	BackendLatencySum           int64
+	RequestMediationLatencySum  int64
+	ResponseMediationLatencySum int64
+	// ResponseSketch and BackendSketch are encoded DDSketches (package
+	// sketch) of responseLatency and backendLatency, nil for families
+	// without latency or buckets without response events.
+	ResponseSketch []byte
+	BackendSketch  []byte
+}
+
+// AddCounts adds the counters and sums of o to m. Sketches are merged by
+// the caller, who knows how to decode them.
+func (m *Measures) AddCounts(o *Measures) {
+	m.Requests += o.Requests
+	m.Successful += o.Successful
+	m.Faults += o.Faults
+	m.Throttled += o.Throttled
+	m.Status2xx += o.Status2xx
+	m.Status3xx += o.Status3xx
+	m.Status4xx += o.Status4xx
+	m.Status5xx += o.Status5xx
+	m.FaultAuth += o.FaultAuth
+	m.FaultTarget += o.FaultTarget
+	m.FaultOther += o.FaultOther
+	m.CacheHits += o.CacheHits
+	m.Responses += o.Responses
+	m.ResponseLatencySum += o.ResponseLatencySum
+	m.BackendLatencySum += o.BackendLatencySum
+	m.RequestMediationLatencySum += o.RequestMediationLatencySum
+	m.ResponseMediationLatencySum += o.ResponseMediationLatencySum
+}
+
+// RollupRow is one bucket of one family at one granularity.
+type RollupRow struct {
+	Family Family
+	Gran   Granularity
+	Bucket int64 // bucket start, Unix seconds, UTC
+	// Dims holds the family's dimension values in FamilySpec order; unused
+	// trailing entries are empty.
+	Dims [MaxDims]string
+	Measures
+}

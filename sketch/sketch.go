@@ -1,0 +1,117 @@
+// Package sketch wraps DataDog's DDSketch with the settings apilens uses for
+// latency: logarithmic mapping at 1% relative accuracy and a memory-frugal
+// store, plus the compact encoding stored in rollup rows. Merging two
+// sketches is addition, so the quantiles of any range of buckets are exact
+// to the same relative accuracy.
+package sketch
+
+import (
+	"fmt"
+
+	"github.com/DataDog/sketches-go/ddsketch"
+	"github.com/DataDog/sketches-go/ddsketch/mapping"
+	"github.com/DataDog/sketches-go/ddsketch/store"
+)
+
+// RelativeAccuracy is the guaranteed relative error of every quantile.
+const RelativeAccuracy = 0.01
+
+var indexMapping mapping.IndexMapping
+
+func init() {
+	m, err := mapping.NewLogarithmicMapping(RelativeAccuracy)
+	if err != nil {
+		panic(err)
+	}
+	indexMapping = m
+}
+
+// Sketch is a mergeable quantile sketch of non-negative values.
+type Sketch struct {
+	s *ddsketch.DDSketch
+}
+
+// New returns an empty sketch.
+func New() *Sketch {
+	return &Sketch{ddsketch.NewDDSketchFromStoreProvider(indexMapping, store.BufferedPaginatedStoreConstructor)}
+}
+
+// Add records one value. Negative values (unknown latencies) are ignored.
+func (s *Sketch) Add(v float64) {
+	if v < 0 {
+		return
+	}
+	_ = s.s.Add(v) // fails only for values beyond the mapping's range (~1e300)
+}
+
+// Merge adds o's values to s.
+func (s *Sketch) Merge(o *Sketch) {
+	_ = s.s.MergeWith(o.s) // same mapping on both sides: cannot fail
+}
+
+// MergeEncoded adds the values of an encoded sketch to s.
+func (s *Sketch) MergeEncoded(b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	o, err := Decode(b)
+	if err != nil {
+		return err
+	}
+	s.Merge(o)
+	return nil
+}
+
+// Count returns how many values were added.
+func (s *Sketch) Count() float64 { return s.s.GetCount() }
+
+// Quantile returns the value at quantile q (0 ≤ q ≤ 1), within
+// RelativeAccuracy of the exact value of rank q·(n−1); 0 when empty.
+func (s *Sketch) Quantile(q float64) float64 {
+	v, err := s.s.GetValueAtQuantile(q)
+	if err != nil {
+		return 0
+	}
+	return v
+}
+
+// Encode returns the compact binary form of s, nil when s is empty.
+func (s *Sketch) Encode() []byte {
+	if s.s.IsEmpty() {
+		return nil
+	}
+	var b []byte
+	s.s.Encode(&b, true)
+	return b
+}
+
+// Decode reads a sketch written by Encode. An empty input is an empty sketch.
+func Decode(b []byte) (*Sketch, error) {
+	if len(b) == 0 {
+		return New(), nil
+	}
+	d, err := ddsketch.DecodeDDSketch(b, store.BufferedPaginatedStoreConstructor, indexMapping)
+	if err != nil {
+		return nil, fmt.Errorf("decode latency sketch: %w", err)
+	}
+	return &Sketch{d}, nil
+}
+
+// MergeEncoded returns the encoding of the merge of two encoded sketches;
+// either may be empty. Stores use it to merge sketches in place.
+func MergeEncoded(a, b []byte) ([]byte, error) {
+	if len(b) == 0 {
+		return a, nil
+	}
+	if len(a) == 0 {
+		return b, nil
+	}
+	s, err := Decode(a)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.MergeEncoded(b); err != nil {
+		return nil, err
+	}
+	return s.Encode(), nil
+}

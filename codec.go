@@ -1,0 +1,229 @@
+package apilens
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// The batch codec is apilens's own compact binary form of events, used for
+// spool records and raw-event batches. It is written by hand because it is
+// the hot path between the receivers and the rollups: varints and
+// length-prefixed strings, no reflection, and string interning on decode
+// (dimension values repeat, so most decoded strings allocate nothing).
+//
+//	batch  = version:u8 key:str count:uvarint event*
+//	event  = timestamp:varint(unix ns) str×25 int×6 flags:u8 properties:str
+//	str    = len:uvarint bytes
+const batchVersion = 1
+
+// Batch is a publisher's batch as it travels through the spool.
+type Batch struct {
+	// Key is the publisher-scoped idempotency key, "" when none was given.
+	Key    string
+	Events []Event
+}
+
+// AppendBatch appends the encoding of b to dst.
+func AppendBatch(dst []byte, b *Batch) []byte {
+	dst = append(dst, batchVersion)
+	dst = appendStr(dst, b.Key)
+	dst = binary.AppendUvarint(dst, uint64(len(b.Events)))
+	for i := range b.Events {
+		dst = AppendEvent(dst, &b.Events[i])
+	}
+	return dst
+}
+
+// AppendEvent appends the encoding of one event to dst.
+func AppendEvent(dst []byte, e *Event) []byte {
+	dst = binary.AppendVarint(dst, e.RequestTimestamp.UnixNano())
+	for _, s := range [...]string{
+		e.CorrelationID, e.KeyType, e.APIID, e.APIType, e.APIName, e.APIVersion,
+		e.APICreator, e.APIMethod, e.APIContext, e.APIResourceTemplate,
+		e.APICreatorTenantDomain, e.Destination, e.ApplicationID,
+		e.ApplicationName, e.ApplicationOwner, e.RegionID, e.GatewayType,
+		e.UserName, e.UserIP, e.UserAgentHeader, e.EventType, e.ErrorType,
+		e.ErrorMessage, e.Country, e.City,
+	} {
+		dst = appendStr(dst, s)
+	}
+	for _, n := range [...]int64{
+		int64(e.ProxyResponseCode), int64(e.TargetResponseCode), int64(e.ErrorCode),
+		e.ResponseLatency, e.BackendLatency, e.RequestMediationLatency,
+	} {
+		dst = binary.AppendVarint(dst, n)
+	}
+	dst = binary.AppendVarint(dst, e.ResponseMediationLatency)
+	var flags byte
+	if e.ResponseCacheHit {
+		flags |= 1
+	}
+	dst = append(dst, flags)
+	dst = appendStr(dst, e.Browser)
+	dst = appendStr(dst, e.OS)
+	dst = appendStr(dst, e.Device)
+	return appendStr(dst, string(e.Properties))
+}
+
+func appendStr(dst []byte, s string) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(s)))
+	return append(dst, s...)
+}
+
+// errCorrupt is wrapped by every decoding error.
+var errCorrupt = errors.New("corrupt event batch")
+
+// Decoder decodes batches, interning repeated strings. It is not safe for
+// concurrent use; keep one per consumer.
+type Decoder struct {
+	intern map[string]string
+}
+
+// maxInterned bounds the intern table; it is cleared when full.
+const maxInterned = 1 << 16
+
+// DecodeBatch decodes a batch written by AppendBatch into b, reusing
+// b.Events' storage.
+func (d *Decoder) DecodeBatch(data []byte, b *Batch) error {
+	r := reader{buf: data, d: d}
+	if v := r.byte(); v != batchVersion {
+		return fmt.Errorf("%w: unknown version %d", errCorrupt, v)
+	}
+	b.Key = r.str(false)
+	n := r.uvarint()
+	if r.err != nil {
+		return r.err
+	}
+	// Each event takes at least 33 bytes, which bounds a hostile count.
+	if n > uint64(len(r.buf))/33+1 {
+		return fmt.Errorf("%w: %d events cannot fit in %d bytes", errCorrupt, n, len(r.buf))
+	}
+	b.Events = b.Events[:0]
+	for i := uint64(0); i < n; i++ {
+		b.Events = append(b.Events, Event{})
+		r.event(&b.Events[len(b.Events)-1])
+		if r.err != nil {
+			return fmt.Errorf("event %d: %w", i, r.err)
+		}
+	}
+	if len(r.buf) != 0 {
+		return fmt.Errorf("%w: %d trailing bytes", errCorrupt, len(r.buf))
+	}
+	return nil
+}
+
+// DecodeEvents decodes a sequence of events written by AppendEvent (the
+// raw-batch form) and calls fn for each; e is reused between calls.
+func (d *Decoder) DecodeEvents(data []byte, fn func(e *Event) error) error {
+	r := reader{buf: data, d: d}
+	var e Event
+	for len(r.buf) > 0 {
+		e = Event{}
+		r.event(&e)
+		if r.err != nil {
+			return r.err
+		}
+		if err := fn(&e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type reader struct {
+	buf []byte
+	err error
+	d   *Decoder
+}
+
+func (r *reader) fail(what string) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%w: truncated %s", errCorrupt, what)
+	}
+	r.buf = nil
+}
+
+func (r *reader) byte() byte {
+	if len(r.buf) < 1 {
+		r.fail("byte")
+		return 0
+	}
+	b := r.buf[0]
+	r.buf = r.buf[1:]
+	return b
+}
+
+func (r *reader) uvarint() uint64 {
+	v, n := binary.Uvarint(r.buf)
+	if n <= 0 {
+		r.fail("uvarint")
+		return 0
+	}
+	r.buf = r.buf[n:]
+	return v
+}
+
+func (r *reader) varint() int64 {
+	v, n := binary.Varint(r.buf)
+	if n <= 0 {
+		r.fail("varint")
+		return 0
+	}
+	r.buf = r.buf[n:]
+	return v
+}
+
+// str reads a string; intern shares the storage of repeated values.
+func (r *reader) str(intern bool) string {
+	n := r.uvarint()
+	if n > uint64(len(r.buf)) {
+		r.fail("string")
+		return ""
+	}
+	b := r.buf[:n]
+	r.buf = r.buf[n:]
+	if !intern || r.d == nil || n > 256 {
+		return string(b)
+	}
+	if s, ok := r.d.intern[string(b)]; ok {
+		return s
+	}
+	if r.d.intern == nil || len(r.d.intern) >= maxInterned {
+		r.d.intern = make(map[string]string, 1024)
+	}
+	s := string(b)
+	r.d.intern[s] = s
+	return s
+}
+
+func (r *reader) event(e *Event) {
+	e.RequestTimestamp = time.Unix(0, r.varint()).UTC()
+	for _, p := range [...]*string{
+		&e.CorrelationID, &e.KeyType, &e.APIID, &e.APIType, &e.APIName, &e.APIVersion,
+		&e.APICreator, &e.APIMethod, &e.APIContext, &e.APIResourceTemplate,
+		&e.APICreatorTenantDomain, &e.Destination, &e.ApplicationID,
+		&e.ApplicationName, &e.ApplicationOwner, &e.RegionID, &e.GatewayType,
+		&e.UserName, &e.UserIP, &e.UserAgentHeader, &e.EventType, &e.ErrorType,
+		&e.ErrorMessage, &e.Country, &e.City,
+	} {
+		*p = r.str(p != &e.CorrelationID)
+	}
+	e.ProxyResponseCode = int(r.varint())
+	e.TargetResponseCode = int(r.varint())
+	e.ErrorCode = int(r.varint())
+	e.ResponseLatency = r.varint()
+	e.BackendLatency = r.varint()
+	e.RequestMediationLatency = r.varint()
+	e.ResponseMediationLatency = r.varint()
+	e.ResponseCacheHit = r.byte()&1 != 0
+	e.Browser = r.str(true)
+	e.OS = r.str(true)
+	e.Device = r.str(true)
+	if p := r.str(false); p != "" {
+		e.Properties = []byte(p)
+	} else {
+		e.Properties = nil
+	}
+}

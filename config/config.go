@@ -1,0 +1,435 @@
+// Package config is the apilens configuration: one TOML file (apilens.toml)
+// with a table per subsystem, decoded strictly so that a misspelt key is an
+// error that names it rather than a setting silently ignored.
+//
+// A setting's effective value comes from four layers; each overrides the
+// ones before it:
+//
+//	defaults < file < environment < flags
+//
+// [Default] gives the defaults, [Load] decodes the file over them and then
+// applies the environment, where key k of table [section] is the variable
+// APILENS_SECTION_K (APILENS_SERVER_HTTP_ADDR, APILENS_ADMIN_PASSWORD, and
+// APILENS_ROLLUP_MAX_DISTINCT_BY_DIMENSION_USER for a key of the cap map), and
+// [Config.ApplyFlags] applies the command line. [Config.Resolve] then fills
+// the values derived from others (paths under server.data_dir) and
+// [Config.Validate] reports every remaining problem at once.
+//
+// Secrets ([Secret]) print masked; a secret may also be read from a file
+// named by its *_file key. [Config.WriteTOML] prints the effective
+// configuration, secrets masked, in the form the file takes.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/apilens/apilens"
+)
+
+// Config is the whole apilens configuration, one field per TOML table.
+type Config struct {
+	Server    ServerConfig    `toml:"server"`
+	TLS       TLSConfig       `toml:"tls"`
+	Admin     AdminConfig     `toml:"admin"`
+	Database  DatabaseConfig  `toml:"database"`
+	Ingest    IngestConfig    `toml:"ingest"`
+	Rollup    RollupConfig    `toml:"rollup"`
+	Retention RetentionConfig `toml:"retention"`
+	Log       LogConfig       `toml:"log"`
+}
+
+// The profiles a process runs as (server.profile): which halves of apilens
+// it starts. The subcommand sets it.
+const (
+	ProfileServer    = "server"    // worker and dashboard in one process
+	ProfileWorker    = "worker"    // receives, summarizes, alerts
+	ProfileDashboard = "dashboard" // serves the UI and the query API
+)
+
+// ServerConfig is the [server] table: where apilens listens and keeps its
+// files.
+type ServerConfig struct {
+	// HTTPAddr is the address of the HTTP listener (API, ingest, UI).
+	HTTPAddr string `toml:"http_addr"`
+	// DataDir holds the SQLite database, the spool and other local state.
+	DataDir string `toml:"data_dir"`
+	// PublicURL is how users reach the dashboard, used in printed URLs;
+	// "" derives it from the listener's address.
+	PublicURL string `toml:"public_url"`
+	// Profile is one of ProfileServer, ProfileWorker, ProfileDashboard.
+	Profile string `toml:"profile"`
+}
+
+// TLSConfig is the [tls] table: PEM files for the HTTP listener. Both empty
+// means plain HTTP.
+type TLSConfig struct {
+	CertFile string `toml:"cert_file"`
+	KeyFile  string `toml:"key_file"`
+}
+
+// Enabled reports whether TLS is configured.
+func (t TLSConfig) Enabled() bool { return t.CertFile != "" }
+
+// AdminConfig is the [admin] table: the bootstrap administrator, created on
+// first start.
+type AdminConfig struct {
+	User string `toml:"user"`
+	// Password "" means generate a random one and print it once.
+	Password Secret `toml:"password"`
+	// PasswordFile, if set, names a file whose content is the password.
+	PasswordFile string `toml:"password_file"`
+}
+
+// The database types (database.type).
+const (
+	DatabaseSQLite   = "sqlite"
+	DatabasePostgres = "postgres"
+	DatabaseMySQL    = "mysql"
+)
+
+// DatabaseConfig is the [database] table. The datasource settings mirror
+// those of the seed's datasources.
+type DatabaseConfig struct {
+	// Type is one of DatabaseSQLite, DatabasePostgres, DatabaseMySQL.
+	Type string `toml:"type"`
+	// URL is the SQLite file path (relative to server.data_dir; ""
+	// means <data_dir>/apilens.db) or the PostgreSQL/MySQL DSN.
+	URL      string `toml:"url"`
+	User     string `toml:"user"`
+	Password Secret `toml:"password"`
+	// PasswordFile, if set, names a file whose content is the password.
+	PasswordFile      string   `toml:"password_file"`
+	MaxPoolSize       int      `toml:"max_pool_size"`
+	MinIdle           int      `toml:"min_idle"`
+	IdleTimeout       Duration `toml:"idle_timeout"`
+	ValidationQuery   string   `toml:"validation_query"`
+	ValidationTimeout Duration `toml:"validation_timeout"`
+}
+
+// IngestConfig is the [ingest] table: limits and buffering of the ingest
+// pipeline.
+type IngestConfig struct {
+	// MaxBodyBytes limits a decompressed request body; over it is 413.
+	MaxBodyBytes Size `toml:"max_body_bytes"`
+	// MaxInFlight is how many ingest requests run at once before 429.
+	MaxInFlight int `toml:"max_in_flight"`
+	// SpoolDir holds the durable buffer; relative to server.data_dir, ""
+	// means <data_dir>/spool.
+	SpoolDir          string `toml:"spool_dir"`
+	SpoolMaxBytes     Size   `toml:"spool_max_bytes"`
+	SpoolMemoryBytes  Size   `toml:"spool_memory_bytes"`
+	SpoolSegmentBytes Size   `toml:"spool_segment_bytes"`
+	// FlushInterval is how often rollups are written to the store.
+	FlushInterval Duration `toml:"flush_interval"`
+	// FlushMaxRows flushes early when the in-memory rollups grow past it.
+	FlushMaxRows int `toml:"flush_max_rows"`
+	// IdempotencyWindow is how long an Idempotency-Key is remembered.
+	IdempotencyWindow Duration `toml:"idempotency_window"`
+}
+
+// RollupConfig is the [rollup] table: cardinality caps. Past its cap, a
+// dimension's new values fold into apilens.Other.
+type RollupConfig struct {
+	// MaxDistinct is the default cap of distinct values per dimension per
+	// tenant.
+	MaxDistinct int `toml:"max_distinct"`
+	// MaxDistinctByDimension overrides MaxDistinct for the dimensions it
+	// names (api, application, user, resource, destination, country, city,
+	// browser, os, device, apiVersion, errorMessage).
+	MaxDistinctByDimension map[string]int `toml:"max_distinct_by_dimension"`
+}
+
+// cappedDimensions are the dimension names max_distinct_by_dimension accepts.
+var cappedDimensions = []string{
+	apilens.DimAPI, apilens.DimApplication, apilens.DimUser, apilens.DimResource,
+	apilens.DimDestination, apilens.DimCountry, apilens.DimCity, apilens.DimBrowser,
+	apilens.DimOS, apilens.DimDevice, apilens.DimAPIVersion, apilens.DimErrorMessage,
+}
+
+// Cap returns the cap of distinct values of dimension dim.
+func (r RollupConfig) Cap(dim string) int {
+	if n, ok := r.MaxDistinctByDimension[dim]; ok {
+		return n
+	}
+	return r.MaxDistinct
+}
+
+// RetentionConfig is the [retention] table: how long each kind of row is
+// kept. Zero means forever.
+type RetentionConfig struct {
+	Minute    Duration `toml:"minute"`
+	Hour      Duration `toml:"hour"`
+	Day       Duration `toml:"day"`
+	Month     Duration `toml:"month"`
+	Year      Duration `toml:"year"`
+	RawEvents Duration `toml:"raw_events"`
+	Logs      Duration `toml:"logs"`
+	Alerts    Duration `toml:"alerts"`
+}
+
+// Rollups returns the retention of each rollup granularity.
+func (r RetentionConfig) Rollups() apilens.Retention {
+	return apilens.Retention{
+		apilens.Minute: time.Duration(r.Minute),
+		apilens.Hour:   time.Duration(r.Hour),
+		apilens.Day:    time.Duration(r.Day),
+		apilens.Month:  time.Duration(r.Month),
+		apilens.Year:   time.Duration(r.Year),
+	}
+}
+
+// LogConfig is the [log] table: the process's own log.
+type LogConfig struct {
+	// Level is debug, info, warn or error.
+	Level string `toml:"level"`
+	// Format is text or json.
+	Format string `toml:"format"`
+}
+
+var logLevels = map[string]slog.Level{
+	"debug": slog.LevelDebug,
+	"info":  slog.LevelInfo,
+	"warn":  slog.LevelWarn,
+	"error": slog.LevelError,
+}
+
+// SlogLevel returns log.level as a slog.Level; info if it is not valid
+// (Validate reports that).
+func (c *Config) SlogLevel() slog.Level {
+	if l, ok := logLevels[c.Log.Level]; ok {
+		return l
+	}
+	return slog.LevelInfo
+}
+
+const day = 24 * time.Hour
+
+// Default returns the configuration used where neither file, environment
+// nor flags say otherwise: everything on one machine, SQLite in ./apilens-data.
+func Default() *Config {
+	return &Config{
+		Server: ServerConfig{
+			HTTPAddr: ":9090",
+			DataDir:  "./apilens-data",
+			Profile:  ProfileServer,
+		},
+		Admin: AdminConfig{User: "admin"},
+		Database: DatabaseConfig{
+			Type:              DatabaseSQLite,
+			MaxPoolSize:       10,
+			MinIdle:           2,
+			IdleTimeout:       Duration(time.Minute),
+			ValidationQuery:   "SELECT 1",
+			ValidationTimeout: Duration(5 * time.Second),
+		},
+		Ingest: IngestConfig{
+			MaxBodyBytes:      16 * MiB,
+			MaxInFlight:       64,
+			SpoolMaxBytes:     1 * GiB,
+			SpoolMemoryBytes:  64 * MiB,
+			SpoolSegmentBytes: 64 * MiB,
+			FlushInterval:     Duration(2 * time.Second),
+			FlushMaxRows:      200000,
+			IdempotencyWindow: Duration(24 * time.Hour),
+		},
+		Rollup: RollupConfig{
+			MaxDistinct:            10000,
+			MaxDistinctByDimension: map[string]int{},
+		},
+		Retention: RetentionConfig{
+			Minute:    Duration(72 * time.Hour),
+			Hour:      Duration(90 * day),
+			Day:       Duration(366 * day),
+			Month:     Duration(3660 * day),
+			Year:      0,
+			RawEvents: Duration(72 * time.Hour),
+			Logs:      Duration(30 * day),
+			Alerts:    Duration(365 * day),
+		},
+		Log: LogConfig{Level: "info", Format: "text"},
+	}
+}
+
+// Resolve fills the values derived from others; call it once the flags are
+// applied. It makes server.data_dir absolute, sets database.url (SQLite) and
+// ingest.spool_dir to their defaults under it when empty, and resolves them
+// against it when relative. Calling it again changes nothing.
+func (c *Config) Resolve() {
+	if abs, err := filepath.Abs(c.Server.DataDir); err == nil {
+		c.Server.DataDir = abs
+	}
+	if c.Database.Type == DatabaseSQLite && !isSQLiteSpecial(c.Database.URL) {
+		c.Database.URL = c.underDataDir(c.Database.URL, "apilens.db")
+	}
+	c.Ingest.SpoolDir = c.underDataDir(c.Ingest.SpoolDir, "spool")
+}
+
+// isSQLiteSpecial reports whether a SQLite database.url is not a plain file
+// path (an in-memory database or a file: URI) and so is left as written.
+func isSQLiteSpecial(u string) bool {
+	return u == ":memory:" || strings.HasPrefix(u, "file:")
+}
+
+func (c *Config) underDataDir(path, def string) string {
+	if path == "" {
+		path = def
+	}
+	if filepath.IsAbs(path) {
+		return path
+	}
+	return filepath.Join(c.Server.DataDir, path)
+}
+
+// DashboardURL returns the URL users reach the dashboard at: server.public_url
+// if set, or else one derived from listenAddr, the listener's actual address
+// (so that port 0 prints the port chosen), or server.http_addr when it is "".
+func (c *Config) DashboardURL(listenAddr string) string {
+	if c.Server.PublicURL != "" {
+		return c.Server.PublicURL
+	}
+	if listenAddr == "" {
+		listenAddr = c.Server.HTTPAddr
+	}
+	host, port, err := net.SplitHostPort(listenAddr)
+	if err != nil {
+		host, port = listenAddr, ""
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	if port != "" {
+		host = net.JoinHostPort(host, port)
+	}
+	scheme := "http"
+	if c.TLS.Enabled() {
+		scheme = "https"
+	}
+	return scheme + "://" + host
+}
+
+// Validate reports every problem of c, joined; each names its key.
+func (c *Config) Validate() error {
+	var p problems
+
+	if c.Server.HTTPAddr == "" {
+		p.addf("server.http_addr", "must not be empty")
+	} else if _, _, err := net.SplitHostPort(c.Server.HTTPAddr); err != nil {
+		p.addf("server.http_addr", "%q is not host:port", c.Server.HTTPAddr)
+	}
+	if c.Server.DataDir == "" {
+		p.addf("server.data_dir", "must not be empty")
+	}
+	if c.Server.PublicURL != "" {
+		u, err := url.Parse(c.Server.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			p.addf("server.public_url", "%q is not an http:// or https:// URL", c.Server.PublicURL)
+		}
+	}
+	p.oneOf("server.profile", c.Server.Profile, ProfileServer, ProfileWorker, ProfileDashboard)
+
+	if c.TLS.CertFile != "" && c.TLS.KeyFile == "" {
+		p.addf("tls.key_file", "must be set when tls.cert_file is")
+	}
+	if c.TLS.KeyFile != "" && c.TLS.CertFile == "" {
+		p.addf("tls.cert_file", "must be set when tls.key_file is")
+	}
+
+	if c.Admin.User == "" {
+		p.addf("admin.user", "must not be empty")
+	}
+
+	db := &c.Database
+	p.oneOf("database.type", db.Type, DatabaseSQLite, DatabasePostgres, DatabaseMySQL)
+	if (db.Type == DatabasePostgres || db.Type == DatabaseMySQL) && db.URL == "" {
+		p.addf("database.url", "must be set for database type %s", db.Type)
+	}
+	p.atLeast("database.max_pool_size", db.MaxPoolSize, 1)
+	p.atLeast("database.min_idle", db.MinIdle, 0)
+	if db.MinIdle > db.MaxPoolSize {
+		p.addf("database.min_idle", "%d exceeds database.max_pool_size %d", db.MinIdle, db.MaxPoolSize)
+	}
+	p.nonNegative("database.idle_timeout", db.IdleTimeout)
+	p.nonNegative("database.validation_timeout", db.ValidationTimeout)
+
+	in := &c.Ingest
+	p.positiveSize("ingest.max_body_bytes", in.MaxBodyBytes)
+	p.atLeast("ingest.max_in_flight", in.MaxInFlight, 1)
+	p.positiveSize("ingest.spool_max_bytes", in.SpoolMaxBytes)
+	if in.SpoolMemoryBytes < 0 {
+		p.addf("ingest.spool_memory_bytes", "must not be negative")
+	}
+	p.positiveSize("ingest.spool_segment_bytes", in.SpoolSegmentBytes)
+	if in.SpoolSegmentBytes > in.SpoolMaxBytes && in.SpoolMaxBytes > 0 {
+		p.addf("ingest.spool_segment_bytes", "%s exceeds ingest.spool_max_bytes %s", in.SpoolSegmentBytes, in.SpoolMaxBytes)
+	}
+	if in.FlushInterval <= 0 {
+		p.addf("ingest.flush_interval", "must be positive")
+	}
+	p.atLeast("ingest.flush_max_rows", in.FlushMaxRows, 1)
+	p.nonNegative("ingest.idempotency_window", in.IdempotencyWindow)
+
+	p.atLeast("rollup.max_distinct", c.Rollup.MaxDistinct, 1)
+	for _, dim := range slices.Sorted(maps.Keys(c.Rollup.MaxDistinctByDimension)) {
+		key := "rollup.max_distinct_by_dimension." + dim
+		if !slices.Contains(cappedDimensions, dim) {
+			p.addf(key, "unknown dimension (want one of %s)", strings.Join(cappedDimensions, ", "))
+			continue
+		}
+		p.atLeast(key, c.Rollup.MaxDistinctByDimension[dim], 1)
+	}
+
+	r := &c.Retention
+	p.nonNegative("retention.minute", r.Minute)
+	p.nonNegative("retention.hour", r.Hour)
+	p.nonNegative("retention.day", r.Day)
+	p.nonNegative("retention.month", r.Month)
+	p.nonNegative("retention.year", r.Year)
+	p.nonNegative("retention.raw_events", r.RawEvents)
+	p.nonNegative("retention.logs", r.Logs)
+	p.nonNegative("retention.alerts", r.Alerts)
+
+	p.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
+	p.oneOf("log.format", c.Log.Format, "text", "json")
+
+	return errors.Join(p...)
+}
+
+// problems collects the errors of Validate.
+type problems []error
+
+func (p *problems) addf(key, format string, args ...any) {
+	*p = append(*p, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+}
+
+func (p *problems) oneOf(key, v string, allowed ...string) {
+	if !slices.Contains(allowed, v) {
+		p.addf(key, "%q is not one of %s", v, strings.Join(allowed, ", "))
+	}
+}
+
+func (p *problems) atLeast(key string, v, min int) {
+	if v < min {
+		p.addf(key, "%d is less than %d", v, min)
+	}
+}
+
+func (p *problems) nonNegative(key string, d Duration) {
+	if d < 0 {
+		p.addf(key, "%s is negative", d)
+	}
+}
+
+func (p *problems) positiveSize(key string, s Size) {
+	if s <= 0 {
+		p.addf(key, "%s is not positive", s)
+	}
+}

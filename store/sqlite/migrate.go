@@ -1,0 +1,188 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Migration is one numbered step of the schema, applied in one transaction.
+type Migration struct {
+	Version int    // from the file name: 0001_initial.sql is version 1
+	Name    string // the rest of the file name: "initial"
+	SQL     string
+}
+
+// Migrations returns every migration this binary knows, in order.
+func Migrations() ([]Migration, error) {
+	entries, err := fs.ReadDir(migrationFiles, "migrations")
+	if err != nil {
+		return nil, fmt.Errorf("read embedded migrations: %w", err)
+	}
+	var ms []Migration
+	for _, e := range entries {
+		name := e.Name()
+		num, rest, ok := strings.Cut(strings.TrimSuffix(name, ".sql"), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 {
+			return nil, fmt.Errorf("migration %q: name is not NNNN_name.sql", name)
+		}
+		b, err := migrationFiles.ReadFile(path.Join("migrations", name))
+		if err != nil {
+			return nil, fmt.Errorf("read migration %q: %w", name, err)
+		}
+		ms = append(ms, Migration{Version: v, Name: rest, SQL: string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
+	for i, m := range ms {
+		if m.Version != i+1 {
+			return nil, fmt.Errorf("migration %04d_%s: want version %d (versions are consecutive from 1)", m.Version, m.Name, i+1)
+		}
+	}
+	return ms, nil
+}
+
+const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
+	version INTEGER NOT NULL PRIMARY KEY,
+	name    TEXT    NOT NULL,
+	applied INTEGER NOT NULL -- Unix seconds
+)`
+
+// PendingMigrations returns the migrations that Open would apply to the
+// database at path, without changing or creating it: all of them when the
+// file does not exist yet.
+func PendingMigrations(ctx context.Context, dbPath string) ([]Migration, error) {
+	all, err := Migrations()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(dbPath); errors.Is(err, fs.ErrNotExist) {
+		return all, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("pending migrations of %q: %w", dbPath, err)
+	}
+	db, err := sql.Open("sqlite", dsn(dbPath, "mode=ro", "_pragma=busy_timeout(10000)"))
+	if err != nil {
+		return nil, fmt.Errorf("pending migrations of %q: %w", dbPath, err)
+	}
+	defer db.Close()
+	var n int
+	err = db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&n)
+	if err != nil {
+		return nil, fmt.Errorf("pending migrations of %q: %w", dbPath, err)
+	}
+	if n == 0 {
+		return all, nil
+	}
+	applied, err := appliedVersions(ctx, db)
+	if err != nil {
+		return nil, fmt.Errorf("pending migrations of %q: %w", dbPath, err)
+	}
+	if err := checkKnown(applied, all); err != nil {
+		return nil, fmt.Errorf("pending migrations of %q: %w", dbPath, err)
+	}
+	var pending []Migration
+	for _, m := range all {
+		if !applied[m.Version] {
+			pending = append(pending, m)
+		}
+	}
+	return pending, nil
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func appliedVersions(ctx context.Context, q querier) (map[int]bool, error) {
+	rows, err := q.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	applied := map[int]bool{}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		applied[v] = true
+	}
+	return applied, rows.Err()
+}
+
+// checkKnown refuses a database that a newer binary has migrated: this one
+// would misread a schema it does not know.
+func checkKnown(applied map[int]bool, all []Migration) error {
+	for v := range applied {
+		if v > len(all) {
+			return fmt.Errorf("database schema version %d is newer than this binary knows (%d)", v, len(all))
+		}
+	}
+	return nil
+}
+
+// migrate applies the pending migrations, each in a transaction that also
+// records it. The writer's transactions begin IMMEDIATE, so two processes
+// opening a new file at once take turns and the second finds the work done.
+func (db *DB) migrate(ctx context.Context) error {
+	all, err := Migrations()
+	if err != nil {
+		return err
+	}
+	if _, err := db.writer.ExecContext(ctx, createMigrationsTable); err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	for _, m := range all {
+		applied, err := db.applyMigration(ctx, m, all)
+		if err != nil {
+			return fmt.Errorf("migration %04d_%s: %w", m.Version, m.Name, err)
+		}
+		if applied {
+			db.logger.Info("applied migration", "version", m.Version, "name", m.Name)
+		}
+	}
+	return nil
+}
+
+func (db *DB) applyMigration(ctx context.Context, m Migration, all []Migration) (applied bool, err error) {
+	tx, err := db.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	done, err := appliedVersions(ctx, tx)
+	if err != nil {
+		return false, err
+	}
+	if err := checkKnown(done, all); err != nil {
+		return false, err
+	}
+	if done[m.Version] {
+		return false, tx.Rollback()
+	}
+	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+		return false, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied) VALUES (?, ?, ?)`,
+		m.Version, m.Name, time.Now().Unix()); err != nil {
+		return false, err
+	}
+	return true, tx.Commit()
+}

@@ -227,3 +227,14 @@ func (r *reader) event(e *Event) {
 		e.Properties = nil
 	}
 }
+
+// BatchKey returns the idempotency key of an encoded batch without
+// decoding its events.
+func BatchKey(data []byte) (string, error) {
+	r := reader{buf: data}
+	if v := r.byte(); v != batchVersion {
+		return "", fmt.Errorf("%w: unknown version %d", errCorrupt, v)
+	}
+	k := r.str(false)
+	return k, r.err
+}

@@ -72,8 +72,10 @@ type ServerConfig struct {
 // TLSConfig is the [tls] table: PEM files for the HTTP listener. Both empty
 // means plain HTTP.
 type TLSConfig struct {
+	// CertFile is the PEM certificate chain.
 	CertFile string `toml:"cert_file"`
-	KeyFile  string `toml:"key_file"`
+	// KeyFile is the PEM private key of the certificate.
+	KeyFile string `toml:"key_file"`
 }
 
 // Enabled reports whether TLS is configured.
@@ -103,7 +105,8 @@ type DatabaseConfig struct {
 	Type string `toml:"type"`
 	// URL is the SQLite file path (relative to server.data_dir; ""
 	// means <data_dir>/apilens.db) or the PostgreSQL/MySQL DSN.
-	URL      string `toml:"url"`
+	URL string `toml:"url"`
+	// User and Password are the credentials, unless the DSN holds them.
 	User     string `toml:"user"`
 	Password Secret `toml:"password"`
 	// PasswordFile, if set, names a file whose content is the password.
@@ -239,7 +242,7 @@ func Default() *Config {
 			SpoolSegmentBytes: 64 * MiB,
 			FlushInterval:     Duration(2 * time.Second),
 			FlushMaxRows:      200000,
-			IdempotencyWindow: Duration(24 * time.Hour),
+			IdempotencyWindow: Duration(time.Hour),
 		},
 		Rollup: RollupConfig{
 			MaxDistinct:            10000,

@@ -56,8 +56,9 @@ func sign(d time.Duration, neg bool) Duration {
 	return Duration(d)
 }
 
-// String formats d so that ParseDuration reads it back: whole days as "d",
-// the rest as Go does without trailing zero units ("1d12h", "90s", "1m").
+// String formats d so that ParseDuration reads it back: from a week on with
+// a count of days, the rest as Go does without trailing zero units ("90d",
+// "8d12h", "72h", "90s", "1m").
 func (d Duration) String() string {
 	td := time.Duration(d)
 	switch {
@@ -70,7 +71,7 @@ func (d Duration) String() string {
 		return "-" + Duration(-td).String()
 	}
 	var s string
-	if days := td / day; days > 0 {
+	if days := td / day; days >= 7 {
 		s = strconv.FormatInt(int64(days), 10) + "d"
 		td %= day
 		if td == 0 {
@@ -118,8 +119,7 @@ const (
 	TiB Size = 1 << 40
 )
 
-// sizeUnits is in the order String tries them: binary first, as the
-// defaults are binary.
+// sizeUnits are the units of a Size, bytes last.
 var sizeUnits = []struct {
 	name string
 	size Size
@@ -173,18 +173,22 @@ func ParseSize(s string) (Size, error) {
 	return Size(f), nil
 }
 
-// String formats s with the largest unit that divides it ("16MiB", "10MB",
-// "1000"), so that ParseSize reads it back.
+// String formats s with the unit that divides it into the smallest count
+// ("16MiB", "20GB", "1000"), so that ParseSize reads it back.
 func (s Size) String() string {
 	if s == 0 {
 		return "0"
 	}
-	for _, u := range sizeUnits[:len(sizeUnits)-1] {
-		if s%u.size == 0 {
-			return strconv.FormatInt(int64(s/u.size), 10) + u.name
+	best := sizeUnits[len(sizeUnits)-1]
+	for _, u := range sizeUnits {
+		if s%u.size == 0 && u.size > best.size {
+			best = u
 		}
 	}
-	return strconv.FormatInt(int64(s), 10)
+	if best.size == B {
+		return strconv.FormatInt(int64(s), 10)
+	}
+	return strconv.FormatInt(int64(s/best.size), 10) + best.name
 }
 
 // MarshalText implements encoding.TextMarshaler.

@@ -1,0 +1,370 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/apilens/apilens"
+	"github.com/apilens/apilens/config"
+	"github.com/apilens/apilens/ingest"
+	"github.com/apilens/apilens/query"
+	"github.com/apilens/apilens/spool"
+	"github.com/apilens/apilens/store/sqlite"
+	"github.com/apilens/apilens/web"
+)
+
+func init() {
+	register("server", "run the analytics server (receivers, rollups, query API): the quick setup", runServer)
+}
+
+// serverFlags are the contract flags of SPEC §1, shared by server and demo.
+type serverFlags struct {
+	config, dataDir, httpAddr string
+}
+
+func (f *serverFlags) add(fs interface {
+	StringVar(*string, string, string, string)
+}) {
+	fs.StringVar(&f.config, "config", "", "configuration `file` (TOML)")
+	fs.StringVar(&f.dataDir, "data-dir", "", "data `directory` (overrides [server] data_dir)")
+	fs.StringVar(&f.httpAddr, "http-addr", "", "HTTP listen `address` (overrides [server] http_addr)")
+}
+
+// load reads the configuration: defaults < file < environment < flags.
+func (f *serverFlags) load(env *cmdEnv) (*config.Config, error) {
+	cfg, warnings, err := config.Load(f.config, env.environ())
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range warnings {
+		fmt.Fprintln(env.stderr, "apilens: warning:", w)
+	}
+	if f.dataDir != "" {
+		cfg.Server.DataDir = f.dataDir
+	}
+	if f.httpAddr != "" {
+		cfg.Server.HTTPAddr = f.httpAddr
+	}
+	cfg.Resolve()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+func runServer(ctx context.Context, env *cmdEnv, args []string) error {
+	fs := newFlagSet(env, "server", "[--config FILE] [--data-dir DIR] [--http-addr HOST:PORT]")
+	var sf serverFlags
+	sf.add(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := sf.load(env)
+	if err != nil {
+		return err
+	}
+	m := &Main{Config: cfg, Stdout: env.stdout, Logger: newLogger(cfg, env.stderr)}
+	if err := m.Open(ctx); err != nil {
+		m.Close()
+		return err
+	}
+	<-ctx.Done()
+	m.Logger.Info("shutting down")
+	return m.Close()
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.SlogLevel()}
+	if cfg.Log.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Main is a running apilens server. Tests start it on port 0 with a temp
+// data directory; the subcommands start it on the configured address.
+type Main struct {
+	Config *config.Config
+	Logger *slog.Logger
+	// Stdout receives the URL and login, printed once at start.
+	Stdout io.Writer
+	// ResetAdminPassword makes Open generate and print a new bootstrap
+	// admin password even when the admin exists (the demo does this).
+	ResetAdminPassword bool
+
+	// AdminPassword is the bootstrap admin's password when Open set it
+	// (given or generated); empty when the admin kept an earlier one.
+	AdminPassword string
+
+	Store    *sqlite.DB
+	Spool    *spool.Spool
+	Pipeline *ingest.Pipeline
+	Web      *web.Server
+
+	stopPurge context.CancelFunc
+	purgeDone chan struct{}
+}
+
+// Open starts everything and prints the URL and login.
+func (m *Main) Open(ctx context.Context) error {
+	cfg := m.Config
+	if m.Logger == nil {
+		m.Logger = slog.Default()
+	}
+	if m.Stdout == nil {
+		m.Stdout = io.Discard
+	}
+	if err := os.MkdirAll(cfg.Server.DataDir, 0o750); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	if cfg.Database.Type != config.DatabaseSQLite {
+		return fmt.Errorf("database.type %q is not built yet: only sqlite is (see README)", cfg.Database.Type)
+	}
+	db, err := sqlite.Open(ctx, cfg.Database.URL, sqlite.Options{Logger: m.Logger})
+	if err != nil {
+		return fmt.Errorf("open database %s: %w", cfg.Database.URL, err)
+	}
+	m.Store = db
+	if err := m.bootstrapAdmin(ctx); err != nil {
+		return err
+	}
+
+	start, err := db.StreamOffset(ctx, ingest.Stream)
+	if err != nil {
+		return err
+	}
+	sp, err := spool.Open(spool.Options{
+		Dir:          cfg.Ingest.SpoolDir,
+		MaxBytes:     int64(cfg.Ingest.SpoolMaxBytes),
+		MemoryBytes:  int64(cfg.Ingest.SpoolMemoryBytes),
+		SegmentBytes: int64(cfg.Ingest.SpoolSegmentBytes),
+		StartOffset:  start,
+		Logger:       m.Logger.With("component", "spool"),
+	})
+	if err != nil {
+		return fmt.Errorf("open spool: %w", err)
+	}
+	m.Spool = sp
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(spoolCollector{sp})
+	metrics := ingest.NewMetrics(reg)
+	retention := cfg.Retention.Rollups()
+	m.Pipeline = ingest.New(ingest.Options{
+		Log:               spoolLog{sp},
+		Store:             db,
+		Retention:         retention,
+		Cap:               cfg.Rollup.Cap,
+		FlushInterval:     time.Duration(cfg.Ingest.FlushInterval),
+		FlushMaxRows:      cfg.Ingest.FlushMaxRows,
+		IdempotencyWindow: time.Duration(cfg.Ingest.IdempotencyWindow),
+		Metrics:           metrics,
+		Logger:            m.Logger,
+	})
+	if err := m.Pipeline.Start(ctx); err != nil {
+		return err
+	}
+
+	var tlsConfig *tls.Config
+	if cfg.TLS.Enabled() {
+		cert, err := tls.LoadX509KeyPair(cfg.TLS.CertFile, cfg.TLS.KeyFile)
+		if err != nil {
+			return fmt.Errorf("load TLS certificate: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	m.Web = web.New(web.Options{
+		Addr:          cfg.Server.HTTPAddr,
+		TLSConfig:     tlsConfig,
+		Users:         db,
+		Pinger:        db,
+		Ingest:        m.Pipeline,
+		Query:         query.New(db, retention, nil),
+		Registry:      reg,
+		IngestMetrics: metrics,
+		MaxBodyBytes:  int64(cfg.Ingest.MaxBodyBytes),
+		MaxInFlight:   cfg.Ingest.MaxInFlight,
+		Logger:        m.Logger,
+	})
+	m.Web.SetReady(func() error {
+		if _, err := m.Pipeline.Lag(); err != nil {
+			return fmt.Errorf("rollup flushes are failing: %v", err)
+		}
+		return nil
+	})
+	if err := m.Web.Open(); err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Server.HTTPAddr, err)
+	}
+	m.startPurge()
+	m.Logger.Info("apilens started", "url", m.URL(), "data_dir", cfg.Server.DataDir, "database", cfg.Database.Type)
+	fmt.Fprintf(m.Stdout, "apilens is listening on %s\n", m.URL())
+	if m.AdminPassword != "" {
+		fmt.Fprintf(m.Stdout, "login: %s / %s\n", cfg.Admin.User, m.AdminPassword)
+	}
+	return nil
+}
+
+// URL returns the address users reach the server at.
+func (m *Main) URL() string { return m.Config.DashboardURL(m.Web.Addr().String()) }
+
+// Close stops everything: the listener first, then the pipeline (after a
+// last flush), then storage.
+func (m *Main) Close() error {
+	var errs []error
+	if m.Web != nil {
+		errs = append(errs, m.Web.Close())
+	}
+	if m.stopPurge != nil {
+		m.stopPurge()
+		<-m.purgeDone
+	}
+	if m.Pipeline != nil {
+		errs = append(errs, m.Pipeline.Close())
+	}
+	if m.Spool != nil {
+		errs = append(errs, m.Spool.Close())
+	}
+	if m.Store != nil {
+		errs = append(errs, m.Store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// bootstrapAdmin makes sure the bootstrap admin exists. A password from the
+// configuration or APILENS_ADMIN_PASSWORD is (re)applied; without one, a
+// first start generates a random password and prints it once.
+func (m *Main) bootstrapAdmin(ctx context.Context) error {
+	cfg := m.Config
+	name := cfg.Admin.User
+	pass := cfg.Admin.Password.Reveal()
+	existing, err := m.Store.User(ctx, name)
+	if err != nil && apilens.ErrorCode(err) != apilens.ENOTFOUND {
+		return err
+	}
+	if pass == "" && existing != nil && !m.ResetAdminPassword {
+		return nil
+	}
+	if pass == "" {
+		pass = randomPassword()
+	}
+	hash, err := web.HashPassword(pass)
+	if err != nil {
+		return err
+	}
+	u := &apilens.User{Name: name, PasswordHash: hash, Roles: []string{apilens.RoleAdmin}, Created: time.Now().UTC()}
+	if existing != nil {
+		u.Created = existing.Created
+	}
+	if err := m.Store.PutUser(ctx, u); err != nil {
+		return fmt.Errorf("create bootstrap admin %q: %w", name, err)
+	}
+	m.AdminPassword = pass
+	return nil
+}
+
+// randomPassword returns 20 characters from an alphabet without look-alikes.
+func randomPassword() string {
+	const alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+	b := make([]byte, 20)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}
+
+// startPurge runs retention every 10 minutes, from a minute after start;
+// a failure is logged and the next round tries again.
+func (m *Main) startPurge() {
+	ctx, cancel := context.WithCancel(context.Background())
+	m.stopPurge, m.purgeDone = cancel, make(chan struct{})
+	go func() {
+		defer close(m.purgeDone)
+		t := time.NewTimer(time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			m.purgeOnce(ctx)
+			t.Reset(10 * time.Minute)
+		}
+	}()
+}
+
+func (m *Main) purgeOnce(ctx context.Context) {
+	cfg := m.Config
+	now := time.Now()
+	n, err := m.Store.Purge(ctx, now, cfg.Retention.Rollups(),
+		now.Add(-time.Duration(cfg.Retention.RawEvents)), now.Add(-time.Duration(cfg.Ingest.IdempotencyWindow)))
+	if err != nil {
+		m.Logger.Error("retention purge failed; retrying in 10 minutes", "err", err)
+		return
+	}
+	if n > 0 {
+		m.Logger.Info("retention purge", "rows_deleted", n)
+	}
+}
+
+// spoolLog adapts the spool to the pipeline's Log.
+type spoolLog struct{ s *spool.Spool }
+
+func (l spoolLog) Append(ctx context.Context, payloads ...[]byte) (int64, error) {
+	end, err := l.s.Append(ctx, payloads...)
+	if errors.Is(err, spool.ErrFull) {
+		return 0, apilens.Errorf(apilens.EUNAVAILABLE, "the event buffer is full while the database catches up; retry later")
+	}
+	return end, err
+}
+
+func (l spoolLog) Read(from int64) ingest.LogReader { return spoolReader{l.s.Reader(from)} }
+func (l spoolLog) Release(upTo int64) error         { return l.s.Release(upTo) }
+
+type spoolReader struct{ r *spool.Reader }
+
+func (r spoolReader) Next(ctx context.Context) ([]byte, int64, error) {
+	rec, err := r.r.Next(ctx)
+	return rec.Data, rec.End, err
+}
+
+func (r spoolReader) TryNext() ([]byte, int64, bool, error) {
+	rec, ok, err := r.r.TryNext()
+	return rec.Data, rec.End, ok, err
+}
+
+// spoolCollector exports the spool's figures as Prometheus gauges.
+type spoolCollector struct{ s *spool.Spool }
+
+var (
+	spoolBytesDesc    = prometheus.NewDesc("apilens_spool_bytes", "Bytes acknowledged but not yet flushed to the database.", nil, nil)
+	spoolSegmentsDesc = prometheus.NewDesc("apilens_spool_segments", "Spool segment files.", nil, nil)
+	spoolSyncsDesc    = prometheus.NewDesc("apilens_spool_syncs_total", "fsyncs of the spool (each covers a group of appends).", nil, nil)
+)
+
+func (c spoolCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- spoolBytesDesc
+	ch <- spoolSegmentsDesc
+	ch <- spoolSyncsDesc
+}
+
+func (c spoolCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.s.Stats()
+	ch <- prometheus.MustNewConstMetric(spoolBytesDesc, prometheus.GaugeValue, float64(st.DiskBytes))
+	ch <- prometheus.MustNewConstMetric(spoolSegmentsDesc, prometheus.GaugeValue, float64(st.Segments))
+	ch <- prometheus.MustNewConstMetric(spoolSyncsDesc, prometheus.CounterValue, float64(st.Syncs))
+}

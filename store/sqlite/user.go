@@ -1,0 +1,155 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/apilens/apilens"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// PutUser creates u or replaces the fields of the user with the same name.
+// Replacing keeps the user's tokens, and its creation time when u.Created
+// is zero; a new user with a zero Created is created now.
+func (db *DB) PutUser(ctx context.Context, u *apilens.User) error {
+	if u.Name == "" {
+		return apilens.Errorf(apilens.EINVALID, "user has no name")
+	}
+	roles := u.Roles
+	if roles == nil {
+		roles = []string{}
+	}
+	rolesJSON, err := json.Marshal(roles)
+	if err != nil {
+		return fmt.Errorf("put user %q: %w", u.Name, err)
+	}
+	var created any // NULL: keep the stored time, or now for a new user
+	if !u.Created.IsZero() {
+		created = micros(u.Created)
+	}
+	// An upsert, not INSERT OR REPLACE: REPLACE deletes the old row first,
+	// and the foreign key would cascade that delete to the user's tokens.
+	_, err = db.writer.ExecContext(ctx, `INSERT INTO users (name, password_hash, roles, tenant, created)
+		VALUES (?1, ?2, ?3, ?4, coalesce(?5, ?6))
+		ON CONFLICT (name) DO UPDATE SET password_hash = excluded.password_hash, roles = excluded.roles,
+			tenant = excluded.tenant, created = coalesce(?5, users.created)`,
+		u.Name, u.PasswordHash, string(rolesJSON), u.Tenant, created, micros(time.Now()))
+	if err != nil {
+		return fmt.Errorf("put user %q: %w", u.Name, err)
+	}
+	return nil
+}
+
+const userCols = `name, password_hash, roles, tenant, created`
+
+func scanUser(sc interface{ Scan(...any) error }) (*apilens.User, error) {
+	var u apilens.User
+	var roles string
+	var created int64
+	if err := sc.Scan(&u.Name, &u.PasswordHash, &roles, &u.Tenant, &created); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(roles), &u.Roles); err != nil {
+		return nil, fmt.Errorf("roles of user %q: %w", u.Name, err)
+	}
+	if len(u.Roles) == 0 {
+		u.Roles = nil
+	}
+	u.Created = fromMicros(created)
+	return &u, nil
+}
+
+// User returns the named user, or an error with code ENOTFOUND.
+func (db *DB) User(ctx context.Context, name string) (*apilens.User, error) {
+	u, err := scanUser(db.reader.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE name = ?`, name))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, apilens.Errorf(apilens.ENOTFOUND, "user %q not found", name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read user %q: %w", name, err)
+	}
+	return u, nil
+}
+
+// Users returns every user, ordered by name.
+func (db *DB) Users(ctx context.Context) ([]*apilens.User, error) {
+	rows, err := db.reader.QueryContext(ctx, `SELECT `+userCols+` FROM users ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	defer rows.Close()
+	var us []*apilens.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list users: %w", err)
+		}
+		us = append(us, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	return us, nil
+}
+
+// DeleteUser removes the named user and, by the foreign key's cascade, its
+// tokens; ENOTFOUND if there is no such user.
+func (db *DB) DeleteUser(ctx context.Context, name string) error {
+	res, err := db.writer.ExecContext(ctx, `DELETE FROM users WHERE name = ?`, name)
+	if err != nil {
+		return fmt.Errorf("delete user %q: %w", name, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("delete user %q: %w", name, err)
+	}
+	if n == 0 {
+		return apilens.Errorf(apilens.ENOTFOUND, "user %q not found", name)
+	}
+	return nil
+}
+
+// PutToken stores t, replacing a token with the same hash. Its user must
+// exist: ENOTFOUND otherwise. A zero Created is stored as now.
+func (db *DB) PutToken(ctx context.Context, t *apilens.APIToken) error {
+	if t.Hash == "" {
+		return apilens.Errorf(apilens.EINVALID, "token has no hash")
+	}
+	created := t.Created
+	if created.IsZero() {
+		created = time.Now()
+	}
+	_, err := db.writer.ExecContext(ctx, `INSERT INTO api_tokens (hash, user, name, created) VALUES (?, ?, ?, ?)
+		ON CONFLICT (hash) DO UPDATE SET user = excluded.user, name = excluded.name, created = excluded.created`,
+		t.Hash, t.User, t.Name, micros(created))
+	var se *sqlite.Error
+	if errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY {
+		return apilens.Errorf(apilens.ENOTFOUND, "user %q not found", t.User)
+	}
+	if err != nil {
+		return fmt.Errorf("put token %q of user %q: %w", t.Name, t.User, err)
+	}
+	return nil
+}
+
+// Token returns the token with the hash, or an error with code ENOTFOUND.
+func (db *DB) Token(ctx context.Context, hash string) (*apilens.APIToken, error) {
+	t := apilens.APIToken{Hash: hash}
+	var created int64
+	err := db.reader.QueryRowContext(ctx, `SELECT user, name, created FROM api_tokens WHERE hash = ?`, hash).
+		Scan(&t.User, &t.Name, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		// The hash is a credential: keep it out of the message.
+		return nil, apilens.Errorf(apilens.ENOTFOUND, "token not found")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read token: %w", err)
+	}
+	t.Created = fromMicros(created)
+	return &t, nil
+}

@@ -1,0 +1,177 @@
+package web
+
+import (
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/apilens/apilens"
+	"github.com/apilens/apilens/query"
+)
+
+func (s *Server) registerTrafficRoutes() {
+	s.authed("GET /api/v1/traffic/summary", canViewTraffic, s.handleSummary)
+	s.authed("GET /api/v1/traffic/timeseries", canViewTraffic, s.handleTimeseries)
+	s.authed("GET /api/v1/traffic/top", canViewTraffic, s.handleTop)
+}
+
+// rangeParams reads from and to (RFC 3339). Missing, they default to the
+// last 24 hours.
+func rangeParams(r *http.Request) (from, to time.Time, err error) {
+	q := r.URL.Query()
+	to = time.Now()
+	if v := q.Get("to"); v != "" {
+		if to, err = time.Parse(time.RFC3339Nano, v); err != nil {
+			return from, to, apilens.Errorf(apilens.EINVALID, "to: %q is not an RFC 3339 time", v)
+		}
+	}
+	from = to.Add(-24 * time.Hour)
+	if v := q.Get("from"); v != "" {
+		if from, err = time.Parse(time.RFC3339Nano, v); err != nil {
+			return from, to, apilens.Errorf(apilens.EINVALID, "from: %q is not an RFC 3339 time", v)
+		}
+	}
+	return from, to, nil
+}
+
+// filterParams reads the global filters, forcing the user's own tenant on
+// a tenant-bound user: tenant isolation happens here, on the server.
+func filterParams(r *http.Request, u *apilens.User) (query.Filter, error) {
+	q := r.URL.Query()
+	f := query.Filter{
+		Tenant: q.Get("tenant"), API: q.Get("api"), APIVersion: q.Get("apiVersion"),
+		Application: q.Get("application"),
+	}
+	if u.Tenant != "" {
+		if f.Tenant != "" && f.Tenant != u.Tenant {
+			return f, apilens.Errorf(apilens.EFORBIDDEN, "user %q may only see tenant %q", u.Name, u.Tenant)
+		}
+		f.Tenant = u.Tenant
+	}
+	return f, nil
+}
+
+func limitParam(r *http.Request, def int) (int, error) {
+	v := r.URL.Query().Get("limit")
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 10000 {
+		return 0, apilens.Errorf(apilens.EINVALID, "limit: %q is not a number between 1 and 10000", v)
+	}
+	return n, nil
+}
+
+// handleSummary is GET /api/v1/traffic/summary.
+func (s *Server) handleSummary(w http.ResponseWriter, r *http.Request, u *apilens.User) error {
+	from, to, err := rangeParams(r)
+	if err != nil {
+		return err
+	}
+	f, err := filterParams(r, u)
+	if err != nil {
+		return err
+	}
+	sum, err := s.opts.Query.Summary(r.Context(), from, to, f)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, sum)
+	return nil
+}
+
+// handleTimeseries is GET /api/v1/traffic/timeseries.
+func (s *Server) handleTimeseries(w http.ResponseWriter, r *http.Request, u *apilens.User) error {
+	from, to, err := rangeParams(r)
+	if err != nil {
+		return err
+	}
+	f, err := filterParams(r, u)
+	if err != nil {
+		return err
+	}
+	var g apilens.Granularity
+	if v := r.URL.Query().Get("granularity"); v != "" && v != "auto" {
+		if g, err = apilens.ParseGranularity(v); err != nil {
+			return apilens.Errorf(apilens.EINVALID, "granularity: %v", err)
+		}
+	}
+	limit, err := limitParam(r, 10)
+	if err != nil {
+		return err
+	}
+	ts, err := s.opts.Query.Timeseries(r.Context(), from, to, g, r.URL.Query().Get("groupBy"), f, limit)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, ts)
+	return nil
+}
+
+// topBody is the answer of GET /api/v1/traffic/top.
+type topBody struct {
+	Dimension string       `json:"dimension"`
+	From      time.Time    `json:"from"`
+	To        time.Time    `json:"to"`
+	Items     []query.Item `json:"items"`
+}
+
+// handleTop is GET /api/v1/traffic/top; format=csv exports the table.
+func (s *Server) handleTop(w http.ResponseWriter, r *http.Request, u *apilens.User) error {
+	from, to, err := rangeParams(r)
+	if err != nil {
+		return err
+	}
+	f, err := filterParams(r, u)
+	if err != nil {
+		return err
+	}
+	limit, err := limitParam(r, 10)
+	if err != nil {
+		return err
+	}
+	dim := r.URL.Query().Get("dimension")
+	if dim == "" {
+		return apilens.Errorf(apilens.EINVALID, "dimension is required")
+	}
+	items, err := s.opts.Query.Top(r.Context(), dim, from, to, f, limit)
+	if err != nil {
+		return err
+	}
+	if r.URL.Query().Get("format") == "csv" {
+		return writeTopCSV(w, dim, items)
+	}
+	writeJSON(w, http.StatusOK, topBody{Dimension: dim, From: from, To: to, Items: items})
+	return nil
+}
+
+func writeTopCSV(w http.ResponseWriter, dim string, items []query.Item) error {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", "top-"+dim+".csv"))
+	cw := csv.NewWriter(w)
+	dims := query.GroupDims[dim]
+	header := append(append([]string{}, dims...), "requests", "successful", "faults", "throttled", "errors4xx", "errors5xx", "latency_avg_ms", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms")
+	cw.Write(header)
+	for _, it := range items {
+		row := make([]string, 0, len(header))
+		for _, d := range dims {
+			row = append(row, it.Labels[d])
+		}
+		for _, n := range []int64{it.Requests, it.Successful, it.Faults, it.Throttled, it.Errors4xx, it.Errors5xx} {
+			row = append(row, strconv.FormatInt(n, 10))
+		}
+		if l := it.Latency; l != nil {
+			for _, v := range []float64{l.Avg, l.P50, l.P95, l.P99} {
+				row = append(row, strconv.FormatFloat(v, 'f', -1, 64))
+			}
+		} else {
+			row = append(row, "", "", "", "")
+		}
+		cw.Write(row)
+	}
+	cw.Flush()
+	return cw.Error()
+}

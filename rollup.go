@@ -1,6 +1,9 @@
 package apilens
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // MaxDims is the most dimensions a rollup family has.
 const MaxDims = 7
@@ -51,27 +54,30 @@ const (
 )
 
 // FamilySpec describes a family: its dimension names in stored order (the
-// first is the one stores index for filtering) and whether its rows carry
-// latency sketches.
+// first is the one stores index for filtering), whether its rows carry
+// latency sketches, and the finest granularity it is kept at. Families of
+// many distinct keys (users, cities, user agents) start at hours: at minute
+// grain nearly every event would be a row of its own.
 type FamilySpec struct {
 	Family  Family
 	Name    string
 	Dims    []string
 	Latency bool
+	Finest  Granularity
 }
 
 // Families lists every rollup family.
 var Families = []FamilySpec{
-	{FamilyTotal, "total", []string{DimTenant}, true},
-	{FamilyAPI, "api", []string{DimAPI, DimAPIVersion, DimTenant, DimAPIContext, DimAPICreator}, true},
-	{FamilyApplication, "application", []string{DimApplication, DimApplicationOwner, DimApplicationID, DimTenant}, true},
-	{FamilyAPIApplication, "api_application", []string{DimAPI, DimApplication, DimAPIVersion, DimApplicationOwner, DimApplicationID, DimTenant}, true},
-	{FamilyResource, "resource", []string{DimAPI, DimAPIVersion, DimResource, DimMethod, DimTenant}, true},
-	{FamilyUser, "user", []string{DimApplication, DimUser, DimAPI, DimTenant}, false},
-	{FamilyDestination, "destination", []string{DimAPI, DimDestination, DimAPIVersion, DimTenant}, true},
-	{FamilyFault, "fault", []string{DimAPI, DimErrorType, DimErrorMessage, DimErrorCode, DimApplication, DimAPIVersion, DimTenant}, false},
-	{FamilyGeo, "geo", []string{DimCountry, DimCity, DimAPI, DimTenant}, false},
-	{FamilyDevice, "device", []string{DimOS, DimBrowser, DimDevice, DimAPI, DimTenant}, false},
+	{FamilyTotal, "total", []string{DimTenant}, true, Minute},
+	{FamilyAPI, "api", []string{DimAPI, DimAPIVersion, DimTenant, DimAPIContext, DimAPICreator}, true, Minute},
+	{FamilyApplication, "application", []string{DimApplication, DimApplicationOwner, DimApplicationID, DimTenant}, true, Minute},
+	{FamilyAPIApplication, "api_application", []string{DimAPI, DimApplication, DimAPIVersion, DimApplicationOwner, DimApplicationID, DimTenant}, true, Minute},
+	{FamilyResource, "resource", []string{DimAPI, DimAPIVersion, DimResource, DimMethod, DimTenant}, true, Minute},
+	{FamilyUser, "user", []string{DimApplication, DimUser, DimAPI, DimTenant}, false, Hour},
+	{FamilyDestination, "destination", []string{DimAPI, DimDestination, DimAPIVersion, DimTenant}, true, Minute},
+	{FamilyFault, "fault", []string{DimAPI, DimErrorType, DimErrorMessage, DimErrorCode, DimApplication, DimAPIVersion, DimTenant}, false, Minute},
+	{FamilyGeo, "geo", []string{DimCountry, DimCity, DimAPI, DimTenant}, false, Hour},
+	{FamilyDevice, "device", []string{DimOS, DimBrowser, DimDevice, DimAPI, DimTenant}, false, Hour},
 }
 
 // Spec returns the description of f.
@@ -143,6 +149,12 @@ func (m *Measures) AddCounts(o *Measures) {
 	m.BackendLatencySum += o.BackendLatencySum
 	m.RequestMediationLatencySum += o.RequestMediationLatencySum
 	m.ResponseMediationLatencySum += o.ResponseMediationLatencySum
+}
+
+// Keeps reports whether f has rows of granularity g for the bucket starting
+// at bucket, at time now, under retention r.
+func (f Family) Keeps(g Granularity, bucket, now time.Time, r Retention) bool {
+	return g >= f.Spec().Finest && r.Keeps(g, bucket, now)
 }
 
 // RollupRow is one bucket of one family at one granularity.

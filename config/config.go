@@ -240,7 +240,7 @@ func Default() *Config {
 			SpoolMaxBytes:     1 * GiB,
 			SpoolMemoryBytes:  64 * MiB,
 			SpoolSegmentBytes: 64 * MiB,
-			FlushInterval:     Duration(2 * time.Second),
+			FlushInterval:     Duration(5 * time.Second),
 			FlushMaxRows:      200000,
 			IdempotencyWindow: Duration(time.Hour),
 		},

@@ -20,7 +20,7 @@ type span struct {
 // granularity that fits has been purged (minutes after 72 hours by
 // default), the edge widens to the finest bucket still kept; Plan reports
 // the range it actually covers.
-func plan(from, to, now time.Time, r apilens.Retention) (spans []span, covered [2]time.Time) {
+func plan(f apilens.Family, from, to, now time.Time, r apilens.Retention) (spans []span, covered [2]time.Time) {
 	from = apilens.Minute.Truncate(from)
 	if t := apilens.Minute.Truncate(to); t.Before(to) {
 		to = t.Add(time.Minute)
@@ -28,7 +28,7 @@ func plan(from, to, now time.Time, r apilens.Retention) (spans []span, covered [
 	covered[0] = from
 	c := from
 	for c.Before(to) {
-		g, start := pick(c, to, now, r)
+		g, start := pick(f, c, to, now, r)
 		if start.Before(covered[0]) {
 			covered[0] = start
 		}
@@ -48,17 +48,17 @@ func plan(from, to, now time.Time, r apilens.Retention) (spans []span, covered [
 }
 
 // pick chooses the granularity and bucket start for cursor c.
-func pick(c, to, now time.Time, r apilens.Retention) (apilens.Granularity, time.Time) {
+func pick(f apilens.Family, c, to, now time.Time, r apilens.Retention) (apilens.Granularity, time.Time) {
 	for i := len(apilens.Granularities) - 1; i >= 0; i-- {
 		g := apilens.Granularities[i]
-		if g.Aligned(c) && !g.Next(c).After(to) && r.Keeps(g, c, now) {
+		if g.Aligned(c) && !g.Next(c).After(to) && f.Keeps(g, c, now, r) {
 			return g, c
 		}
 	}
 	// Nothing fits exactly: widen to the finest granularity still kept.
 	for _, g := range apilens.Granularities {
 		b := g.Truncate(c)
-		if r.Keeps(g, b, now) {
+		if f.Keeps(g, b, now, r) {
 			return g, b
 		}
 	}
@@ -66,14 +66,14 @@ func pick(c, to, now time.Time, r apilens.Retention) (apilens.Granularity, time.
 }
 
 // autoGranularity picks the coarsest granularity that still gives at least
-// minPoints points over [from, to) and whose rows are kept for the whole
-// range; failing that, the finest kept one.
-func autoGranularity(from, to, now time.Time, r apilens.Retention) apilens.Granularity {
+// minPoints points over [from, to) and whose rows family f keeps for the
+// whole range; failing that, the finest kept one.
+func autoGranularity(f apilens.Family, from, to, now time.Time, r apilens.Retention) apilens.Granularity {
 	const minPoints = 20
 	finest := apilens.Year
 	for i := len(apilens.Granularities) - 1; i >= 0; i-- {
 		g := apilens.Granularities[i]
-		if !r.Keeps(g, g.Truncate(from), now) {
+		if !f.Keeps(g, g.Truncate(from), now, r) {
 			continue
 		}
 		finest = g

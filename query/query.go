@@ -216,7 +216,7 @@ func (s *Service) Summary(ctx context.Context, from, to time.Time, filter Filter
 	if err != nil {
 		return nil, err
 	}
-	spans, covered := plan(from, to, s.now(), s.retention)
+	spans, covered := plan(sel.family, from, to, s.now(), s.retention)
 	var a acc
 	for _, sp := range spans {
 		if err := s.scan(ctx, sel, sp.gran, sp.from, sp.to, a.add); err != nil {
@@ -260,8 +260,16 @@ type Item struct {
 	Figures
 }
 
+// TopList is the answer of a top-N query: the groups and the range they
+// cover (edges widen to whole buckets where finer rows are not kept).
+type TopList struct {
+	From  time.Time `json:"from"`
+	To    time.Time `json:"to"`
+	Items []Item    `json:"items"`
+}
+
 // Top returns the groups of dimension with the most requests in [from, to).
-func (s *Service) Top(ctx context.Context, dimension string, from, to time.Time, filter Filter, limit int) ([]Item, error) {
+func (s *Service) Top(ctx context.Context, dimension string, from, to time.Time, filter Filter, limit int) (*TopList, error) {
 	if err := checkRange(from, to); err != nil {
 		return nil, err
 	}
@@ -276,7 +284,7 @@ func (s *Service) Top(ctx context.Context, dimension string, from, to time.Time,
 	latency := sel.family.Spec().Latency
 	pos := positions(sel.family, dims)
 	groups := map[[apilens.MaxDims]string]*acc{}
-	spans, _ := plan(from, to, s.now(), s.retention)
+	spans, covered := plan(sel.family, from, to, s.now(), s.retention)
 	for _, sp := range spans {
 		err := s.scan(ctx, sel, sp.gran, sp.from, sp.to, func(r *apilens.RollupRow) error {
 			k := groupKey(r, pos)
@@ -299,7 +307,7 @@ func (s *Service) Top(ctx context.Context, dimension string, from, to time.Time,
 	if limit > 0 && len(items) > limit {
 		items = items[:limit]
 	}
-	return items, nil
+	return &TopList{From: covered[0], To: covered[1], Items: items}, nil
 }
 
 func groupNames() string {
@@ -375,13 +383,6 @@ func (s *Service) Timeseries(ctx context.Context, from, to time.Time, g apilens.
 	if err := checkRange(from, to); err != nil {
 		return nil, err
 	}
-	if g == 0 {
-		g = autoGranularity(from, to, s.now(), s.retention)
-	}
-	start := g.Truncate(from)
-	if n := points(g, start, to); n > maxPoints {
-		return nil, apilens.Errorf(apilens.EINVALID, "%s granularity gives more than %d points over this range; choose a coarser one", g, maxPoints)
-	}
 	var dims []string
 	if groupBy != "" {
 		var ok bool
@@ -392,6 +393,16 @@ func (s *Service) Timeseries(ctx context.Context, from, to time.Time, g apilens.
 	sel, err := selectFamily(filter, dims, true)
 	if err != nil {
 		return nil, err
+	}
+	if g == 0 {
+		g = autoGranularity(sel.family, from, to, s.now(), s.retention)
+	}
+	if finest := sel.family.Spec().Finest; g < finest {
+		return nil, apilens.Errorf(apilens.EINVALID, "this breakdown is kept at %s granularity at the finest", finest)
+	}
+	start := g.Truncate(from)
+	if n := points(g, start, to); n > maxPoints {
+		return nil, apilens.Errorf(apilens.EINVALID, "%s granularity gives more than %d points over this range; choose a coarser one", g, maxPoints)
 	}
 	latency := sel.family.Spec().Latency
 	pos := positions(sel.family, dims)

@@ -188,16 +188,16 @@ func (a *Aggregator) add(f apilens.Family, bucket int64, e *apilens.Event, m *ap
 // Drain returns the accumulated rows at every granularity still within
 // retention at now, with encoded sketches, and empties the Aggregator.
 func (a *Aggregator) Drain(now time.Time) []apilens.RollupRow {
-	coarse := make(map[key]*entry)
-	var rows []apilens.RollupRow
+	coarse := make(map[key]*entry, len(a.entries))
+	rows := make([]apilens.RollupRow, 0, 2*len(a.entries))
 	for k, en := range a.entries {
 		minute := time.Unix(k.bucket, 0).UTC()
-		if a.opts.Retention.Keeps(apilens.Minute, minute, now) {
+		if k.family.Keeps(apilens.Minute, minute, now, a.opts.Retention) {
 			rows = append(rows, row(k, apilens.Minute, en))
 		}
 		for _, g := range apilens.Granularities[1:] {
 			b := g.Truncate(minute)
-			if !a.opts.Retention.Keeps(g, b, now) {
+			if !k.family.Keeps(g, b, now, a.opts.Retention) {
 				continue
 			}
 			ck := k

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strconv"
 	"time"
 
@@ -88,6 +89,7 @@ func New(opts Options) *Server {
 	s.registerEventRoutes()
 	s.registerTrafficRoutes()
 	s.registerUIRoutes()
+	s.registerDebugRoutes()
 	s.srv = &http.Server{
 		Handler:           s.mux,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -260,4 +262,23 @@ func (s *Server) registerHealthRoutes() {
 		return nil
 	})
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.opts.Registry, promhttp.HandlerOpts{Registry: s.opts.Registry}))
+}
+
+// registerDebugRoutes serves Go's profiler to admins: an operator chasing
+// CPU or memory needs it on the live process.
+func (s *Server) registerDebugRoutes() {
+	isAdmin := func(u *apilens.User) bool { return u.HasRole(apilens.RoleAdmin) }
+	s.authed("GET /debug/pprof/{name...}", isAdmin, func(w http.ResponseWriter, r *http.Request, u *apilens.User) error {
+		switch name := r.PathValue("name"); name {
+		case "":
+			pprof.Index(w, r)
+		case "profile":
+			pprof.Profile(w, r)
+		case "trace":
+			pprof.Trace(w, r)
+		default:
+			pprof.Handler(name).ServeHTTP(w, r)
+		}
+		return nil
+	})
 }

@@ -113,10 +113,8 @@ func (s *Server) handleTimeseries(w http.ResponseWriter, r *http.Request, u *api
 
 // topBody is the answer of GET /api/v1/traffic/top.
 type topBody struct {
-	Dimension string       `json:"dimension"`
-	From      time.Time    `json:"from"`
-	To        time.Time    `json:"to"`
-	Items     []query.Item `json:"items"`
+	Dimension string `json:"dimension"`
+	*query.TopList
 }
 
 // handleTop is GET /api/v1/traffic/top; format=csv exports the table.
@@ -137,14 +135,14 @@ func (s *Server) handleTop(w http.ResponseWriter, r *http.Request, u *apilens.Us
 	if dim == "" {
 		return apilens.Errorf(apilens.EINVALID, "dimension is required")
 	}
-	items, err := s.opts.Query.Top(r.Context(), dim, from, to, f, limit)
+	top, err := s.opts.Query.Top(r.Context(), dim, from, to, f, limit)
 	if err != nil {
 		return err
 	}
 	if r.URL.Query().Get("format") == "csv" {
-		return writeTopCSV(w, dim, items)
+		return writeTopCSV(w, dim, top.Items)
 	}
-	writeJSON(w, http.StatusOK, topBody{Dimension: dim, From: from, To: to, Items: items})
+	writeJSON(w, http.StatusOK, topBody{Dimension: dim, TopList: top})
 	return nil
 }
 

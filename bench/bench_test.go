@@ -1,0 +1,255 @@
+// Package bench measures apilens end to end: the real binary, driven over
+// loopback with simulated traffic. `make bench` runs it; the README's
+// Performance section quotes its output.
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/apilens/apilens/simulate"
+)
+
+const (
+	user     = "admin"
+	password = "bench-password"
+)
+
+// server is an apilens process under measurement.
+type server struct {
+	cmd  *exec.Cmd
+	base string
+	dir  string
+}
+
+func build(b *testing.B) string {
+	b.Helper()
+	bin := filepath.Join(b.TempDir(), "apilens")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/apilens").CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func start(b *testing.B, bin string, env ...string) *server {
+	b.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	dir := b.TempDir()
+	cmd := exec.Command(bin, "server", "--data-dir", dir, "--http-addr", addr)
+	cmd.Env = append(append(os.Environ(), "APILENS_ADMIN_USER="+user, "APILENS_ADMIN_PASSWORD="+password, "APILENS_LOG_LEVEL=warn"), env...)
+	logf, _ := os.Create(filepath.Join(dir, "server.log"))
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	s := &server{cmd: cmd, base: "http://" + addr, dir: dir}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if resp, err := http.Get(s.base + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return s
+			}
+		}
+	}
+	b.Fatal("server did not start")
+	return nil
+}
+
+func (s *server) stop() {
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	s.cmd.Wait()
+}
+
+// peakRSS reads the process's high-water mark of resident memory.
+func (s *server) peakRSS(b *testing.B) float64 {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 64)
+			return kb / 1024
+		}
+	}
+	b.Fatal("no VmHWM in /proc status")
+	return 0
+}
+
+func (s *server) requests(b *testing.B, from, to time.Time) int64 {
+	var sum struct{ Requests int64 }
+	s.get(b, "/api/v1/traffic/summary?from="+url.QueryEscape(from.Format(time.RFC3339))+"&to="+url.QueryEscape(to.Format(time.RFC3339)), &sum)
+	return sum.Requests
+}
+
+func (s *server) get(b *testing.B, path string, v any) {
+	req, _ := http.NewRequest("GET", s.base+path, nil)
+	req.SetBasicAuth(user, password)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		b.Fatalf("GET %s: %s", path, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// waitRolledUp waits until the summary over [from, to) counts n events.
+func (s *server) waitRolledUp(b *testing.B, from, to time.Time, n int64) {
+	for deadline := time.Now().Add(10 * time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		got := s.requests(b, from, to)
+		if got == n {
+			return
+		}
+		if got > n || time.Now().After(deadline) {
+			b.Fatalf("summary counts %d events, want %d", got, n)
+		}
+	}
+}
+
+// BenchmarkIngest measures sustained ingest: events/s acknowledged (durable
+// in the spool), and events/s rolled up (counted by traffic/summary), with
+// 100 APIs × 1,000 applications of simulated traffic posted by 8
+// connections in batches of 1,000.
+func BenchmarkIngest(b *testing.B) {
+	bin := build(b)
+	srv := start(b, bin)
+	defer srv.stop()
+
+	const batch, conns = 1000, 8
+	dur := 20 * time.Second
+	if v, err := time.ParseDuration(os.Getenv("APILENS_BENCH_DURATION")); err == nil {
+		dur = v
+	}
+	opts := simulate.RunOptions{Options: simulate.Options{Seed: 7, APIs: 100, Applications: 1000}, BatchSize: batch}
+	bodies := simulate.GenerateBodies(opts, 400*batch)
+	t0 := time.Now().Add(-time.Hour)
+
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns}}
+	var acked, seq atomic.Int64
+	var wg sync.WaitGroup
+	begin := time.Now()
+	deadline := begin.Add(dur)
+	for c := 0; c < conns; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				i := seq.Add(1)
+				req, _ := http.NewRequest("POST", srv.base+"/api/v1/events", bytes.NewReader(bodies[int(i)%len(bodies)]))
+				req.SetBasicAuth(user, password)
+				req.Header.Set("Content-Type", "application/x-ndjson")
+				req.Header.Set("Idempotency-Key", "bench-"+strconv.FormatInt(i, 10))
+				resp, err := client.Do(req)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				var ack struct{ Accepted int64 }
+				json.NewDecoder(resp.Body).Decode(&ack)
+				resp.Body.Close()
+				if resp.StatusCode == 202 {
+					acked.Add(ack.Accepted)
+				} else if resp.StatusCode != 429 && resp.StatusCode != 503 {
+					b.Errorf("POST: %s", resp.Status)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	ackTime := time.Since(begin)
+	n := acked.Load()
+	srv.waitRolledUp(b, t0, time.Now().Add(time.Hour), n)
+	rollTime := time.Since(begin)
+	rss := srv.peakRSS(b)
+
+	b.ReportMetric(float64(n)/ackTime.Seconds(), "acked_events/s")
+	b.ReportMetric(float64(n)/rollTime.Seconds(), "rolledup_events/s")
+	b.ReportMetric(rss, "peak_RSS_MB")
+	fmt.Printf("ingest: %d events in %.1fs: %.0f events/s acknowledged (durable), %.0f events/s rolled up; peak RSS %.0f MB\n",
+		n, ackTime.Seconds(), float64(n)/ackTime.Seconds(), float64(n)/rollTime.Seconds(), rss)
+}
+
+// BenchmarkSummaryYear measures traffic/summary over 12 months of data
+// from 100 APIs × 1,000 applications: p50 and p99 of 600 queries (no
+// filter, an API, an application, both) after a backfill.
+func BenchmarkSummaryYear(b *testing.B) {
+	bin := build(b)
+	srv := start(b, bin)
+	defer srv.stop()
+
+	events := int64(2_000_000)
+	if v, err := strconv.ParseInt(os.Getenv("APILENS_BENCH_YEAR_EVENTS"), 10, 64); err == nil {
+		events = v
+	}
+	now := time.Now().UTC()
+	from := now.AddDate(-1, 0, 0)
+	opts := simulate.RunOptions{
+		Options: simulate.Options{Seed: 11, APIs: 100, Applications: 1000},
+		URL:     srv.base, User: user, Password: password,
+		BatchSize: 2000, Concurrency: 4, Count: events,
+		BackfillFrom: from, BackfillTo: now,
+	}
+	stats, err := simulate.Run(context.Background(), opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv.waitRolledUp(b, from.Add(-time.Hour), now.Add(time.Hour), stats.Accepted)
+
+	var top struct{ Items []struct{ Labels map[string]string } }
+	srv.get(b, "/api/v1/traffic/top?dimension=api&limit=100&from="+url.QueryEscape(from.Format(time.RFC3339)), &top)
+	var apps struct{ Items []struct{ Labels map[string]string } }
+	srv.get(b, "/api/v1/traffic/top?dimension=application&limit=1000&from="+url.QueryEscape(from.Format(time.RFC3339)), &apps)
+	rng := rand.New(rand.NewPCG(1, 2))
+	var lat []time.Duration
+	for i := 0; i < 600; i++ {
+		q := "/api/v1/traffic/summary?from=" + url.QueryEscape(from.Format(time.RFC3339)) + "&to=" + url.QueryEscape(now.Format(time.RFC3339))
+		if i%2 == 1 && len(top.Items) > 0 {
+			q += "&api=" + url.QueryEscape(top.Items[rng.IntN(len(top.Items))].Labels["api"])
+		}
+		if i%4 >= 2 && len(apps.Items) > 0 {
+			q += "&application=" + url.QueryEscape(apps.Items[rng.IntN(len(apps.Items))].Labels["application"])
+		}
+		t := time.Now()
+		var sum map[string]any
+		srv.get(b, q, &sum)
+		lat = append(lat, time.Since(t))
+	}
+	slices.Sort(lat)
+	p50, p99 := lat[len(lat)/2], lat[len(lat)*99/100]
+	b.ReportMetric(float64(p50.Microseconds())/1000, "summary_p50_ms")
+	b.ReportMetric(float64(p99.Microseconds())/1000, "summary_p99_ms")
+	b.ReportMetric(srv.peakRSS(b), "peak_RSS_MB")
+	fmt.Printf("summary over 12 months (%d events, 100 APIs × 1,000 applications): p50 %.2f ms, p99 %.2f ms over %d queries; peak RSS %.0f MB\n",
+		stats.Accepted, float64(p50.Microseconds())/1000, float64(p99.Microseconds())/1000, len(lat), srv.peakRSS(b))
+}

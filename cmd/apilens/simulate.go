@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/apilens/apilens/simulate"
+)
+
+func init() {
+	register("simulate", "publish realistic simulated gateway traffic to a receiver", runSimulate)
+}
+
+// simulateFlags are the settings of `apilens simulate`. Transports other
+// than the native HTTP endpoint (receiver URLs of the data-bridge) slot in
+// beside url as more flags and a switch in runSimulate.
+type simulateFlags struct {
+	url, user, password, token string
+	rate                       float64
+	duration                   time.Duration
+	count                      int64
+	seed                       uint64
+	apis, applications         int
+	batch, concurrency         int
+	gzip                       bool
+	backfillFrom, backfillTo   string
+}
+
+func (f *simulateFlags) add(fs *flag.FlagSet) {
+	fs.StringVar(&f.url, "url", "http://127.0.0.1:9090", "receiver base URL; events go to URL/api/v1/events")
+	// The environment fills these after parsing, so -h never prints a password.
+	fs.StringVar(&f.user, "user", "", "publisher account for HTTP Basic auth (default $APILENS_ADMIN_USER)")
+	fs.StringVar(&f.password, "password", "", "its password (default $APILENS_ADMIN_PASSWORD)")
+	fs.StringVar(&f.token, "token", "", "bearer API token, instead of --user and --password")
+	fs.Float64Var(&f.rate, "rate", 200, "events per second, 0 for as fast as the receiver takes them (a backfill defaults to 0)")
+	fs.DurationVar(&f.duration, "duration", 0, "stop after this long (0: no limit)")
+	fs.Int64Var(&f.count, "count", 0, "stop after this many events (0: no limit)")
+	fs.Uint64Var(&f.seed, "seed", 1, "traffic seed: the same seed gives the same events")
+	fs.IntVar(&f.apis, "apis", 30, "number of APIs on the simulated platform")
+	fs.IntVar(&f.applications, "applications", 200, "number of subscribed applications")
+	fs.IntVar(&f.batch, "batch", 500, "events per request")
+	fs.IntVar(&f.concurrency, "concurrency", 4, "requests in flight")
+	fs.BoolVar(&f.gzip, "gzip", false, "gzip the request bodies")
+	fs.StringVar(&f.backfillFrom, "backfill-from", "", "make history from this time: RFC 3339, YYYY-MM-DD, or a duration relative to now (-720h)")
+	fs.StringVar(&f.backfillTo, "backfill-to", "", "… up to this time (default now)")
+}
+
+// options turns the flags into run options; now anchors relative times.
+func (f *simulateFlags) options(now time.Time, rateSet bool) (simulate.RunOptions, error) {
+	o := simulate.RunOptions{
+		Options:     simulate.Options{Seed: f.seed, APIs: f.apis, Applications: f.applications},
+		URL:         f.url,
+		User:        f.user,
+		Password:    f.password,
+		Token:       f.token,
+		Rate:        f.rate,
+		Duration:    f.duration,
+		Count:       f.count,
+		BatchSize:   f.batch,
+		Concurrency: f.concurrency,
+		Gzip:        f.gzip,
+	}
+	if f.rate < 0 || f.count < 0 || f.duration < 0 || f.apis < 0 || f.applications < 0 || f.batch < 0 || f.concurrency < 0 {
+		return o, errors.New("--rate, --count, --duration, --apis, --applications, --batch and --concurrency cannot be negative")
+	}
+	if f.backfillFrom == "" {
+		if f.backfillTo != "" {
+			return o, errors.New("--backfill-to needs --backfill-from")
+		}
+		return o, nil
+	}
+	from, err := parseWhen(f.backfillFrom, now)
+	if err != nil {
+		return o, fmt.Errorf("--backfill-from: %w", err)
+	}
+	to := now
+	if f.backfillTo != "" {
+		if to, err = parseWhen(f.backfillTo, now); err != nil {
+			return o, fmt.Errorf("--backfill-to: %w", err)
+		}
+	}
+	if !from.Before(to) {
+		return o, fmt.Errorf("backfill window %s … %s is empty", from.Format(time.RFC3339), to.Format(time.RFC3339))
+	}
+	o.BackfillFrom, o.BackfillTo = from, to
+	if !rateSet {
+		o.Rate = 0
+	}
+	return o, nil
+}
+
+// parseWhen reads an instant: "now", RFC 3339, a date (UTC midnight), or
+// a duration added to now.
+func parseWhen(s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "now" {
+		return now, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil {
+		return now.Add(d), nil
+	}
+	return time.Time{}, fmt.Errorf("%q is not RFC 3339, YYYY-MM-DD or a duration like -720h", s)
+}
+
+func runSimulate(ctx context.Context, env *cmdEnv, args []string) error {
+	fs := newFlagSet(env, "simulate", "[--url URL] [--rate N] [--duration D | --count N] [--backfill-from T [--backfill-to T]]")
+	var f simulateFlags
+	f.add(fs)
+	// Parsed here rather than with parseFlags so that -h stops after the
+	// usage instead of starting a run.
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(env.stderr, "apilens simulate: unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return errUsage
+	}
+	if f.user == "" {
+		f.user = env.getenv("APILENS_ADMIN_USER")
+	}
+	if f.password == "" {
+		f.password = env.getenv("APILENS_ADMIN_PASSWORD")
+	}
+	rateSet := false
+	fs.Visit(func(fl *flag.Flag) { rateSet = rateSet || fl.Name == "rate" })
+	o, err := f.options(time.Now(), rateSet)
+	if err != nil {
+		return err
+	}
+	o.Progress = env.stderr
+
+	what := "live traffic"
+	if !o.BackfillFrom.IsZero() {
+		what = fmt.Sprintf("history from %s to %s", o.BackfillFrom.Format(time.RFC3339), o.BackfillTo.Format(time.RFC3339))
+	}
+	pace := "as fast as it takes them"
+	if o.Rate > 0 {
+		pace = fmt.Sprintf("at %g events/s", o.Rate)
+	}
+	fmt.Fprintf(env.stderr, "Simulating %d APIs and %d applications: %s, to %s %s. Ctrl-C stops.\n",
+		f.apis, f.applications, what, strings.TrimRight(o.URL, "/")+"/api/v1/events", pace)
+	if _, err := simulate.Run(ctx, o); err != nil {
+		return fmt.Errorf("simulate: %w", err)
+	}
+	return nil
+}

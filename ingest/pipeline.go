@@ -44,6 +44,8 @@ type LogReader interface {
 	Next(ctx context.Context) (data []byte, end int64, err error)
 	// TryNext returns ok=false at once when no record is available.
 	TryNext() (data []byte, end int64, ok bool, err error)
+	// Close releases what the reader holds open.
+	Close() error
 }
 
 // Store is what the pipeline needs of the database.
@@ -140,6 +142,7 @@ func (p *Pipeline) Start(ctx context.Context) error {
 		p.keys[k.Key] = k.Seen
 	}
 	r := p.opts.Log.Read(start)
+	defer r.Close()
 	backlog := 0
 	for {
 		data, _, ok, err := r.TryNext()
@@ -241,6 +244,7 @@ func (p *Pipeline) consume(ctx context.Context) {
 		OnFold: func(dim string) { p.m.folded.WithLabelValues(dim).Inc() },
 	})
 	r := p.opts.Log.Read(p.start)
+	defer r.Close()
 	var (
 		dec      apilens.Decoder
 		batch    apilens.Batch

@@ -36,7 +36,7 @@ func TestKillChild(t *testing.T) {
 		mu   sync.Mutex
 		next atomic.Int64
 	)
-	for range 4 {
+	for range 8 {
 		go func() {
 			for {
 				id := int(next.Add(1) - 1)
@@ -86,12 +86,12 @@ func TestKill(t *testing.T) {
 			continue
 		}
 		acked[id] = end
-		if len(acked) == 2000 {
+		if len(acked) == 1000 {
 			cmd.Process.Kill() // SIGKILL on Unix
 		}
 	}
 	err = cmd.Wait()
-	if len(acked) < 2000 {
+	if len(acked) < 1000 {
 		t.Fatalf("child stopped after %d acknowledgements: %v\n%s", len(acked), err, stderr.Bytes())
 	}
 

@@ -36,7 +36,9 @@
 //
 //   - Append returns only after an fsync covers its records (and, for a
 //     segment it created, the directory). Concurrent Appends share one write
-//     and one fsync (group commit) done by one writer goroutine.
+//     and one fsync (group commit): one writer goroutine writes whatever has
+//     accumulated, while up to two fsyncs run, and batches are acknowledged
+//     in position order.
 //   - A Reader never returns a record before that fsync. Records read from
 //     disk have their CRC verified; records served from memory are the
 //     bytes that were written.
@@ -45,7 +47,9 @@
 //     header, CRC mismatch) is truncated away with a warning naming the
 //     file, position and bytes dropped. Corruption inside an older segment
 //     is logged as an error, counted in Stats.CorruptRecords, and the rest
-//     of that segment is skipped; readers jump to the next segment.
+//     of that segment is skipped; readers jump to the next segment. The
+//     file is left as it is for inspection, so the error is logged again
+//     at each Open until Release deletes the segment.
 //   - Unreleased data is bounded: Append fails fast with ErrFull rather
 //     than exceed Options.MaxBytes, and Release frees space.
 //   - After a write or fsync error the spool refuses further Appends with
@@ -55,6 +59,11 @@
 //
 // Release deletes only whole segments, so the disk may hold up to one
 // segment more than the unreleased bytes that MaxBytes bounds.
+//
+// Record.Data is never copied per read and never reused: records from
+// memory share the Append's buffer and records from disk share a read
+// buffer, so Data stays valid as long as it is referenced but must be
+// treated as read-only.
 package spool
 
 import (
@@ -158,8 +167,9 @@ type Spool struct {
 
 	mu       sync.Mutex
 	closed   bool
-	failed   error      // sticky write error
+	failed   error      // sticky write or fsync error
 	pending  []*request // accepted, not yet written, in position order
+	flights  []*flight  // written, not yet acknowledged, in position order
 	reserved int64      // end of the accepted records
 	durable  int64      // end of the fsynced records
 	released int64
@@ -174,12 +184,39 @@ type Spool struct {
 	reads   atomic.Uint64
 	torn    atomic.Int64
 
-	// Owned by the writer goroutine (and by Close after it exits).
-	f       *os.File
-	segBase int64
-	segSize int64 // bytes written or buffered in the active segment
-	wbuf    []byte
-	spare   []*request
+	// slots holds the indexes of syncFiles free for an fsync; a sync
+	// goroutine holds one while it runs.
+	slots chan int
+
+	// Owned by the writer goroutine (and by Close after it exits). The
+	// writer changes syncFiles only while it holds every slot.
+	f         *os.File // the active segment, for writing
+	syncFiles [maxSyncs]*os.File
+	segBase   int64
+	segSize   int64 // bytes written or buffered in the active segment
+	wbuf      []byte
+}
+
+// maxSyncs is how many fsyncs of the active segment may run at once. While
+// one fsync runs, the next batch is written and its fsync started, so an
+// Append waits for about one fsync instead of the rest of the running one
+// plus its own; concurrent fsyncs also share the device's cache flushes.
+//
+// Each slot fsyncs through its own file descriptor because Linux reports a
+// writeback error once per open file description: two fsyncs through one
+// descriptor could each see half of the story, and one of them would
+// return success for pages that never reached the disk. With a descriptor
+// per slot, an fsync reports every error since that slot's previous fsync
+// finished, and batches are acknowledged only in order, after every
+// earlier batch's fsync has succeeded.
+const maxSyncs = 2
+
+// flight is a written batch whose fsync is running or done.
+type flight struct {
+	reqs []*request
+	end  int64
+	done bool // its fsync returned
+	err  error
 }
 
 // segment is a retained segment file. size is its valid length; for the
@@ -226,6 +263,10 @@ func Open(opts Options) (*Spool, error) {
 		quit:   make(chan struct{}),
 		done:   make(chan struct{}),
 		notify: make(chan struct{}),
+		slots:  make(chan int, maxSyncs),
+	}
+	for i := range maxSyncs {
+		s.slots <- i
 	}
 	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("open spool: %w", err)
@@ -235,10 +276,12 @@ func Open(opts Options) (*Spool, error) {
 		return nil, fmt.Errorf("open spool %q: %w", opts.Dir, err)
 	}
 	s.lock = lock
-	if err := s.recover(); err != nil {
-		if s.f != nil {
-			s.f.Close()
-		}
+	err = s.recover()
+	if err == nil {
+		err = s.openSyncFiles()
+	}
+	if err != nil {
+		s.closeFiles()
 		unlockDir(lock)
 		return nil, fmt.Errorf("open spool %q: %w", opts.Dir, err)
 	}
@@ -276,8 +319,11 @@ func (s *Spool) Append(ctx context.Context, payloads ...[]byte) (end int64, err 
 	err = s.admit(size)
 	end = s.durable
 	s.mu.Unlock()
-	if err != nil || size == 0 {
-		return end, err
+	if err != nil {
+		return 0, err
+	}
+	if size == 0 {
+		return end, nil
 	}
 
 	req := &request{buf: encode(payloads, size), n: len(payloads), done: make(chan error, 1)}
@@ -333,8 +379,9 @@ func encode(payloads [][]byte, size int64) []byte {
 	return buf
 }
 
-// run is the writer goroutine: it takes every pending request, writes and
-// fsyncs them together, and acknowledges them.
+// run is the writer goroutine: it takes every pending request, writes
+// them together, and hands them to an fsync goroutine, which acknowledges
+// them.
 func (s *Spool) run() {
 	defer close(s.done)
 	for {
@@ -345,58 +392,115 @@ func (s *Spool) run() {
 			// Close set s.closed before closing quit, so nothing is
 			// accepted after this last batch.
 			s.commit()
+			s.waitSyncs()
 			return
 		}
 	}
 }
 
-// commit writes the pending requests, fsyncs, publishes them to readers and
-// acknowledges them.
+// commit writes the pending requests and starts their fsync. It waits for
+// a free fsync slot first, so that requests keep joining the batch while
+// the device is busy.
 func (s *Spool) commit() {
+	slot := <-s.slots
 	s.mu.Lock()
 	batch := s.pending
-	s.pending = s.spare[:0]
+	s.pending = nil
 	err := s.failed
 	s.mu.Unlock()
 	if len(batch) == 0 {
-		s.spare = batch
+		s.slots <- slot
 		return
 	}
 	if err == nil {
 		err = s.write(batch)
 	}
-
-	s.mu.Lock()
 	if err != nil {
-		if s.failed == nil {
-			s.failed = fmt.Errorf("spool: write failed, appends refused until reopened: %w", err)
-			s.log.Error("spool write failed; refusing appends until reopened", "err", err)
-		}
-		err = s.failed
-	} else {
-		s.durable = batch[len(batch)-1].end
-		var n int
+		s.mu.Lock()
+		err = s.fail(err)
+		s.mu.Unlock()
+		s.slots <- slot
 		for _, r := range batch {
-			s.ring.push(chunk{start: r.start, data: r.buf})
-			n += r.n
+			r.done <- err
 		}
-		s.ring.evict(s.opts.MemoryBytes)
-		s.appends.Add(uint64(len(batch)))
-		s.records.Add(uint64(n))
-		close(s.notify)
-		s.notify = make(chan struct{})
+		return
 	}
+	fl := &flight{reqs: batch, end: batch[len(batch)-1].end}
+	s.mu.Lock()
+	s.flights = append(s.flights, fl)
 	s.mu.Unlock()
-
-	for _, r := range batch {
-		r.done <- err
-	}
-	clear(batch)
-	s.spare = batch[:0]
+	go s.sync(slot, s.syncFiles[slot], fl)
 }
 
-// write writes the batch to the segment files, rolling as needed, and
-// fsyncs the active segment.
+// sync fsyncs the active segment through f for the batch fl, then
+// acknowledges, in order, every batch whose fsync is done.
+func (s *Spool) sync(slot int, f *os.File, fl *flight) {
+	err := f.Sync()
+	s.syncs.Add(1)
+
+	s.mu.Lock()
+	fl.done = true
+	if err != nil {
+		s.fail(fmt.Errorf("sync spool segment %q: %w", f.Name(), err))
+	}
+	var acked []*flight
+	for len(s.flights) > 0 && s.flights[0].done {
+		fl := s.flights[0]
+		s.flights[0] = nil
+		s.flights = s.flights[1:]
+		if s.failed != nil {
+			fl.err = s.failed
+		} else {
+			s.publish(fl)
+		}
+		acked = append(acked, fl)
+	}
+	s.mu.Unlock()
+	s.slots <- slot
+
+	for _, fl := range acked {
+		for _, r := range fl.reqs {
+			r.done <- fl.err
+		}
+	}
+}
+
+// publish makes a durable batch visible to readers. s.mu is held.
+func (s *Spool) publish(fl *flight) {
+	s.durable = fl.end
+	var n int
+	for _, r := range fl.reqs {
+		s.ring.push(chunk{start: r.start, data: r.buf})
+		n += r.n
+	}
+	s.ring.evict(s.opts.MemoryBytes)
+	s.appends.Add(uint64(len(fl.reqs)))
+	s.records.Add(uint64(n))
+	close(s.notify)
+	s.notify = make(chan struct{})
+}
+
+// fail makes err the spool's sticky error, unless it already has one, and
+// returns the sticky error. s.mu is held.
+func (s *Spool) fail(err error) error {
+	if s.failed == nil {
+		s.failed = fmt.Errorf("spool: write failed, appends refused until reopened: %w", err)
+		s.log.Error("spool write failed; refusing appends until reopened", "err", err)
+	}
+	return s.failed
+}
+
+// waitSyncs waits until no fsync runs.
+func (s *Spool) waitSyncs() {
+	for range maxSyncs {
+		<-s.slots
+	}
+	for i := range maxSyncs {
+		s.slots <- i
+	}
+}
+
+// write writes the batch to the segment files, rolling as needed.
 func (s *Spool) write(batch []*request) error {
 	for _, r := range batch {
 		data := r.buf
@@ -425,14 +529,7 @@ func (s *Spool) write(batch []*request) error {
 			}
 		}
 	}
-	if err := s.flush(); err != nil {
-		return err
-	}
-	if err := s.f.Sync(); err != nil {
-		return fmt.Errorf("sync spool segment %q: %w", s.f.Name(), err)
-	}
-	s.syncs.Add(1)
-	return nil
+	return s.flush()
 }
 
 // put queues p for the active segment, coalescing small writes.
@@ -467,6 +564,17 @@ func (s *Spool) flush() error {
 
 // roll seals the active segment and starts a new one at the current end.
 func (s *Spool) roll() error {
+	// The running fsyncs use the descriptors of the active segment; the
+	// fsync below covers their batches too. The writer holds one slot.
+	var held [maxSyncs - 1]int
+	for i := range held {
+		held[i] = <-s.slots
+	}
+	defer func() {
+		for _, slot := range held {
+			s.slots <- slot
+		}
+	}()
 	if err := s.flush(); err != nil {
 		return err
 	}
@@ -474,22 +582,57 @@ func (s *Spool) roll() error {
 		return fmt.Errorf("sync spool segment %q: %w", s.f.Name(), err)
 	}
 	s.syncs.Add(1)
-	err := s.f.Close()
-	s.f = nil // the spool is failed if anything below goes wrong
+	err := s.closeFiles()
 	if err != nil {
-		return fmt.Errorf("close spool segment: %w", err)
+		return err
 	}
 	base := s.segBase + s.segSize
 	f, err := createSegment(s.opts.Dir, base)
 	if err != nil {
 		return err
 	}
+	s.f = f
+	if err := s.openSyncFiles(); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	s.segs[len(s.segs)-1].size = s.segSize
 	s.segs = append(s.segs, segment{base: base})
 	s.mu.Unlock()
-	s.f, s.segBase, s.segSize = f, base, 0
+	s.segBase, s.segSize = base, 0
 	return nil
+}
+
+// openSyncFiles opens the descriptors that the fsync slots use for the
+// active segment.
+func (s *Spool) openSyncFiles() error {
+	for i := range s.syncFiles {
+		f, err := os.Open(s.f.Name())
+		if err != nil {
+			return fmt.Errorf("open spool segment for fsync: %w", err)
+		}
+		s.syncFiles[i] = f
+	}
+	return nil
+}
+
+// closeFiles closes the active segment's descriptors. After it, the spool
+// cannot write until a new segment is opened.
+func (s *Spool) closeFiles() error {
+	var errs []error
+	for i, f := range append([]*os.File{s.f}, s.syncFiles[:]...) {
+		if f != nil {
+			if err := f.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("close spool segment: %w", err))
+			}
+		}
+		if i == 0 {
+			s.f = nil
+		} else {
+			s.syncFiles[i-1] = nil
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Release declares that the records before upTo are no longer needed: the
@@ -569,13 +712,7 @@ func (s *Spool) Close() error {
 	close(s.quit)
 	s.mu.Unlock()
 	<-s.done
-	var err error
-	if s.f != nil {
-		if err = s.f.Close(); err != nil {
-			err = fmt.Errorf("close spool: %w", err)
-		}
-	}
-	return errors.Join(err, unlockDir(s.lock))
+	return errors.Join(s.closeFiles(), unlockDir(s.lock))
 }
 
 // ring is the in-memory window of recent records: the buffers of

@@ -90,7 +90,7 @@ func appendIDs(t testing.TB, s *Spool, first, n int) []Record {
 	t.Helper()
 	var recs []Record
 	for id := first; id < first+n; {
-		k := min(1+id%4, first+n-id)
+		k := min(1+id%13, first+n-id)
 		var ps [][]byte
 		for j := range k {
 			ps = append(ps, payloadOf(id+j))
@@ -333,6 +333,51 @@ func TestRelease(t *testing.T) {
 	sameRecords(t, readAll(t, s, end), more)
 	if st := s.Stats(); st.EndOffset != more[9].End || st.ReleasedOffset != st.FirstOffset {
 		t.Errorf("after reopen Stats = %+v", st)
+	}
+}
+
+func TestReleaseUnderReader(t *testing.T) {
+	// A reader that is behind when its segments are released finishes the
+	// segment it has open, then skips to the first retained record.
+	s, logs := openSpool(t, Options{Dir: t.TempDir(), SegmentBytes: 4096, MemoryBytes: 1})
+	want := appendIDs(t, s, 0, 500)
+	r := s.Reader(0)
+	defer r.Close()
+	first, ok, err := r.TryNext()
+	if !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	got := []Record{first}
+	at := want[400].Offset
+	if err := s.Release(at); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		rec, ok, err := r.TryNext()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break
+		}
+		got = append(got, rec)
+	}
+	firstKept := s.Stats().FirstOffset
+	var i int
+	for i < len(got) && got[i].Offset < firstKept {
+		i++
+	}
+	if i == 0 || i == len(got) {
+		t.Fatalf("read %d records, %d before the first retained one", len(got), i)
+	}
+	sameRecords(t, got[:i], want[:i])
+	var j int
+	for want[j].Offset != firstKept {
+		j++
+	}
+	sameRecords(t, got[i:], want[j:])
+	if !strings.Contains(logs.String(), "fell behind released records") {
+		t.Errorf("no warning about skipped records; log:\n%s", logs)
 	}
 }
 

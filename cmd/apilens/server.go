@@ -155,6 +155,11 @@ func (m *Main) Open(ctx context.Context) error {
 		return fmt.Errorf("open spool: %w", err)
 	}
 	m.Spool = sp
+	// What is before the stored position was flushed: don't count it
+	// against the spool's bound.
+	if err := sp.Release(start); err != nil {
+		return fmt.Errorf("release flushed spool segments: %w", err)
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -341,6 +346,8 @@ func (r spoolReader) Next(ctx context.Context) ([]byte, int64, error) {
 	rec, err := r.r.Next(ctx)
 	return rec.Data, rec.End, err
 }
+
+func (r spoolReader) Close() error { return r.r.Close() }
 
 func (r spoolReader) TryNext() ([]byte, int64, bool, error) {
 	rec, ok, err := r.r.TryNext()

@@ -131,8 +131,12 @@ type IngestConfig struct {
 	SpoolMaxBytes     Size   `toml:"spool_max_bytes"`
 	SpoolMemoryBytes  Size   `toml:"spool_memory_bytes"`
 	SpoolSegmentBytes Size   `toml:"spool_segment_bytes"`
-	// FlushInterval is how often rollups are written to the store.
+	// FlushInterval is how often minute and hour rollups (and raw events)
+	// are written to the store: how fresh the figures are.
 	FlushInterval Duration `toml:"flush_interval"`
+	// CoarseFlushInterval is how often day, month and year rollups are
+	// written; the spool keeps events until both have covered them.
+	CoarseFlushInterval Duration `toml:"coarse_flush_interval"`
 	// FlushMaxRows flushes early when the in-memory rollups grow past it.
 	FlushMaxRows int `toml:"flush_max_rows"`
 	// IdempotencyWindow is how long an Idempotency-Key is remembered.
@@ -235,14 +239,15 @@ func Default() *Config {
 			ValidationTimeout: Duration(5 * time.Second),
 		},
 		Ingest: IngestConfig{
-			MaxBodyBytes:      16 * MiB,
-			MaxInFlight:       64,
-			SpoolMaxBytes:     1 * GiB,
-			SpoolMemoryBytes:  64 * MiB,
-			SpoolSegmentBytes: 64 * MiB,
-			FlushInterval:     Duration(5 * time.Second),
-			FlushMaxRows:      200000,
-			IdempotencyWindow: Duration(time.Hour),
+			MaxBodyBytes:        16 * MiB,
+			MaxInFlight:         64,
+			SpoolMaxBytes:       1 * GiB,
+			SpoolMemoryBytes:    64 * MiB,
+			SpoolSegmentBytes:   64 * MiB,
+			FlushInterval:       Duration(5 * time.Second),
+			CoarseFlushInterval: Duration(30 * time.Second),
+			FlushMaxRows:        200000,
+			IdempotencyWindow:   Duration(time.Hour),
 		},
 		Rollup: RollupConfig{
 			MaxDistinct:            10000,
@@ -373,6 +378,9 @@ func (c *Config) Validate() error {
 	p.positiveSize("ingest.spool_segment_bytes", in.SpoolSegmentBytes)
 	if in.SpoolSegmentBytes > in.SpoolMaxBytes && in.SpoolMaxBytes > 0 {
 		p.addf("ingest.spool_segment_bytes", "%s exceeds ingest.spool_max_bytes %s", in.SpoolSegmentBytes, in.SpoolMaxBytes)
+	}
+	if in.CoarseFlushInterval <= 0 {
+		p.addf("ingest.coarse_flush_interval", "must be positive")
 	}
 	if in.FlushInterval <= 0 {
 		p.addf("ingest.flush_interval", "must be positive")

@@ -11,7 +11,7 @@ type Metrics struct {
 	consumed     prometheus.Counter
 	corrupt      prometheus.Counter
 	folded       *prometheus.CounterVec
-	flushSeconds prometheus.Histogram
+	flushSeconds *prometheus.HistogramVec
 	flushRows    prometheus.Counter
 	flushEvents  prometheus.Histogram
 	flushErrors  prometheus.Counter
@@ -28,8 +28,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		corrupt:    prometheus.NewCounter(prometheus.CounterOpts{Name: "apilens_rollup_corrupt_batches_total", Help: "Log records that could not be decoded and were skipped."}),
 		folded: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "apilens_rollup_values_folded_total",
 			Help: "Dimension values folded into OTHER past the cardinality cap."}, []string{"dimension"}),
-		flushSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "apilens_rollup_flush_seconds", Help: "Duration of rollup flushes to the store.",
-			Buckets: prometheus.ExponentialBuckets(0.005, 2, 12)}),
+		flushSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "apilens_rollup_flush_seconds", Help: "Duration of rollup flushes to the store, by tier.",
+			Buckets: prometheus.ExponentialBuckets(0.005, 2, 12)}, []string{"tier"}),
 		flushRows: prometheus.NewCounter(prometheus.CounterOpts{Name: "apilens_rollup_flushed_rows_total", Help: "Rollup rows upserted."}),
 		flushEvents: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "apilens_rollup_flush_events", Help: "Events covered by each flush.",
 			Buckets: prometheus.ExponentialBuckets(100, 4, 10)}),

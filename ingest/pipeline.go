@@ -22,8 +22,29 @@ import (
 	"github.com/apilens/apilens/rollup"
 )
 
-// Stream is the name under which the event log's position is stored.
-const Stream = "events"
+// Streams under which the positions of the two flush tiers are stored.
+// The fine tier carries minute and hour rows, raw events and idempotency
+// keys; the coarse tier day, month and year rows. Each has its own position
+// so that either can be flushed on its own cadence and still count every
+// event exactly once.
+const (
+	Stream       = "events"
+	StreamCoarse = "events@coarse"
+)
+
+// StartOffset returns the log position replay must start from: the lower
+// of the tiers' stored positions.
+func StartOffset(ctx context.Context, store Store) (int64, error) {
+	fine, err := store.StreamOffset(ctx, Stream)
+	if err != nil {
+		return 0, fmt.Errorf("read stream position: %w", err)
+	}
+	coarse, err := store.StreamOffset(ctx, StreamCoarse)
+	if err != nil {
+		return 0, fmt.Errorf("read stream position: %w", err)
+	}
+	return min(fine, coarse), nil
+}
 
 // Log is the durable buffer between receivers and the consumer: package
 // spool on one machine, a JetStream stream when scaled out.
@@ -63,8 +84,9 @@ type Options struct {
 	Enrich            func(*apilens.Event)
 	Retention         apilens.Retention
 	Cap               func(dim string) int
-	FlushInterval     time.Duration // default 2s
-	FlushMaxRows      int           // flush early past this many in-memory entries; default 200,000
+	FlushInterval     time.Duration // fine tier (minutes, hours, raw events): default 5s
+	CoarseInterval    time.Duration // coarse tier (days, months, years): default 30s
+	FlushMaxRows      int           // flush a tier early past this many in-memory entries; default 200,000
 	IdempotencyWindow time.Duration // default 1h
 	Metrics           *Metrics
 	Logger            *slog.Logger
@@ -80,21 +102,37 @@ type Pipeline struct {
 	mu   sync.Mutex
 	keys map[string]time.Time // idempotency keys: flushed, in the log, or being appended
 
+	tiers   []*tier
 	start   int64 // log position the consumer starts from
 	flushes chan *apilens.Flush
 	done    chan struct{}
 	cancel  context.CancelFunc
 
 	statMu   sync.Mutex
-	flushed  int64 // log position covered by the last successful flush
+	flushed  map[string]int64 // per tier stream: position covered by its last successful flush
 	appended int64
 	lastErr  error
+}
+
+// tier is a cadence of flushes with its own stored position.
+type tier struct {
+	stream   string
+	agg      *rollup.Aggregator
+	interval time.Duration
+	from     int64 // records ending at or before this were counted in an earlier run
+	deadline time.Time
+	events   int
+	dirty    bool // records were added since the last flush
+	raw      bool // carries raw events and idempotency keys
 }
 
 // New returns a Pipeline; Start starts it.
 func New(opts Options) *Pipeline {
 	if opts.FlushInterval <= 0 {
-		opts.FlushInterval = 2 * time.Second
+		opts.FlushInterval = 5 * time.Second
+	}
+	if opts.CoarseInterval <= 0 {
+		opts.CoarseInterval = 30 * time.Second
 	}
 	if opts.FlushMaxRows <= 0 {
 		opts.FlushMaxRows = 200_000
@@ -121,6 +159,7 @@ func New(opts Options) *Pipeline {
 		keys:    make(map[string]time.Time),
 		flushes: make(chan *apilens.Flush, 1),
 		done:    make(chan struct{}),
+		flushed: make(map[string]int64),
 	}
 }
 
@@ -129,10 +168,23 @@ func New(opts Options) *Pipeline {
 // keys are registered before Start returns, so a retry that arrives after
 // a restart still counts once.
 func (p *Pipeline) Start(ctx context.Context) error {
-	start, err := p.opts.Store.StreamOffset(ctx, Stream)
-	if err != nil {
-		return fmt.Errorf("read stream position: %w", err)
+	limiter := rollup.NewLimiter(p.opts.Cap, func(dim string) { p.m.folded.WithLabelValues(dim).Inc() }, p.log)
+	newAgg := func(grans ...apilens.Granularity) *rollup.Aggregator {
+		return rollup.New(rollup.Options{Grans: grans, Retention: p.opts.Retention, Limiter: limiter, Logger: p.log})
 	}
+	p.tiers = []*tier{
+		{stream: Stream, agg: newAgg(apilens.Minute, apilens.Hour), interval: p.opts.FlushInterval, raw: true},
+		{stream: StreamCoarse, agg: newAgg(apilens.Day, apilens.Month, apilens.Year), interval: p.opts.CoarseInterval},
+	}
+	for _, t := range p.tiers {
+		off, err := p.opts.Store.StreamOffset(ctx, t.stream)
+		if err != nil {
+			return fmt.Errorf("read stream position: %w", err)
+		}
+		t.from = off
+		p.flushed[t.stream] = off
+	}
+	start := min(p.tiers[0].from, p.tiers[1].from)
 	since := p.opts.Now().Add(-p.opts.IdempotencyWindow)
 	keys, err := p.opts.Store.IdempotencyKeys(ctx, since)
 	if err != nil {
@@ -160,7 +212,7 @@ func (p *Pipeline) Start(ctx context.Context) error {
 	if backlog > 0 {
 		p.log.Info("replaying batches acknowledged but not yet flushed", "batches", backlog, "from", start)
 	}
-	p.start, p.flushed = start, start
+	p.start = start
 	cctx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
 	flusherDone := make(chan struct{})
@@ -227,65 +279,84 @@ func (p *Pipeline) Submit(ctx context.Context, principal, key string, events []a
 func (p *Pipeline) Lag() (int64, error) {
 	p.statMu.Lock()
 	defer p.statMu.Unlock()
-	return max(p.appended-p.flushed, 0), p.lastErr
+	return max(p.appended-p.flushed[Stream], 0), p.lastErr
 }
 
-// Flushed returns the log position the store has caught up with.
+// Flushed returns the log position every tier has caught up with.
 func (p *Pipeline) Flushed() int64 {
 	p.statMu.Lock()
 	defer p.statMu.Unlock()
-	return p.flushed
+	return p.releasable()
 }
 
-// consume reads the log, aggregates and hands flushes to the flusher.
+// releasable is the position before which no tier needs the log; statMu held.
+func (p *Pipeline) releasable() int64 {
+	first := true
+	var lo int64
+	for _, off := range p.flushed {
+		if first || off < lo {
+			lo, first = off, false
+		}
+	}
+	return lo
+}
+
+// consume reads the log, aggregates each record into the tiers that have
+// not counted it yet, and hands due flushes to the flusher.
 func (p *Pipeline) consume(ctx context.Context) {
-	agg := rollup.New(rollup.Options{
-		Retention: p.opts.Retention, Cap: p.opts.Cap, Logger: p.log,
-		OnFold: func(dim string) { p.m.folded.WithLabelValues(dim).Inc() },
-	})
 	r := p.opts.Log.Read(p.start)
 	defer r.Close()
 	var (
-		dec      apilens.Decoder
-		batch    apilens.Batch
-		pos      = p.start
-		raw      rawBuilder
-		keys     []apilens.IdempotencyKey
-		events   int
-		deadline = time.Now().Add(p.opts.FlushInterval)
+		dec   apilens.Decoder
+		batch apilens.Batch
+		pos   = p.start
+		raw   rawBuilder
+		keys  []apilens.IdempotencyKey
 	)
-	flush := func() {
-		if pos == p.start && events == 0 {
-			deadline = time.Now().Add(p.opts.FlushInterval)
+	now := time.Now()
+	for _, t := range p.tiers {
+		t.deadline = now.Add(t.interval)
+	}
+	flush := func(t *tier) {
+		t.deadline = time.Now().Add(t.interval)
+		if !t.dirty {
 			return
 		}
-		f := &apilens.Flush{Stream: Stream, Offset: pos, Keys: keys}
-		f.Rows = agg.Drain(p.opts.Now())
-		f.Raw = raw.finish()
-		p.m.flushEvents.Observe(float64(events))
+		f := &apilens.Flush{Stream: t.stream, Offset: max(pos, t.from), Rows: t.agg.Drain(p.opts.Now())}
+		if t.raw {
+			f.Raw, f.Keys = raw.finish(), keys
+			keys = nil
+		}
+		p.m.flushEvents.Observe(float64(t.events))
+		t.events, t.dirty = 0, false
 		p.flushes <- f // waits while the previous flush is in progress
-		keys, events = nil, 0
-		p.start = pos
-		deadline = time.Now().Add(p.opts.FlushInterval)
+	}
+	nextDeadline := func() time.Time {
+		d := p.tiers[0].deadline
+		for _, t := range p.tiers[1:] {
+			if t.deadline.Before(d) {
+				d = t.deadline
+			}
+		}
+		return d
 	}
 	for {
 		data, end, ok, err := r.TryNext()
 		if err == nil && !ok {
-			wait := time.Until(deadline)
-			if wait <= 0 {
-				flush()
-				continue
-			}
-			wctx, cancel := context.WithTimeout(ctx, wait)
-			data, end, err = r.Next(wctx)
-			cancel()
-			if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
-				flush()
-				continue
+			if wait := time.Until(nextDeadline()); wait > 0 {
+				wctx, cancel := context.WithTimeout(ctx, wait)
+				data, end, err = r.Next(wctx)
+				cancel()
+				ok = err == nil
+				if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+					err = nil
+				}
 			}
 		}
 		if ctx.Err() != nil {
-			flush()
+			for _, t := range p.tiers {
+				flush(t)
+			}
 			return
 		}
 		if err != nil {
@@ -293,32 +364,55 @@ func (p *Pipeline) consume(ctx context.Context) {
 			time.Sleep(time.Second)
 			continue
 		}
-		if err := dec.DecodeBatch(data, &batch); err != nil {
-			// The log checks every record's CRC, so this is a bug or a
-			// version mismatch: say so loudly and skip the record.
-			p.log.Error("skipping undecodable batch", "err", err, "position", pos)
-			p.m.corrupt.Inc()
-		} else {
-			now := p.opts.Now()
-			if batch.Key != "" {
-				keys = append(keys, apilens.IdempotencyKey{Key: batch.Key, Seen: now})
-			}
-			for i := range batch.Events {
-				e := &batch.Events[i]
-				if p.opts.Enrich != nil {
-					p.opts.Enrich(e)
-				}
-				agg.Add(e)
-				raw.add(e)
-			}
-			events += len(batch.Events)
-			p.m.consumed.Add(float64(len(batch.Events)))
+		if ok {
+			p.apply(data, end, &dec, &batch, &raw, &keys)
+			pos = end
 		}
-		pos = end
-		if agg.Len() >= p.opts.FlushMaxRows || time.Now().After(deadline) {
-			flush()
+		now := time.Now()
+		for _, t := range p.tiers {
+			if now.After(t.deadline) || t.agg.Len() >= p.opts.FlushMaxRows {
+				flush(t)
+			}
 		}
 	}
+}
+
+// apply counts one log record, ending at end, into every tier that has not
+// counted it in an earlier run.
+func (p *Pipeline) apply(data []byte, end int64, dec *apilens.Decoder, batch *apilens.Batch, raw *rawBuilder, keys *[]apilens.IdempotencyKey) {
+	if err := dec.DecodeBatch(data, batch); err != nil {
+		// The log checks every record's CRC, so this is a bug or a version
+		// mismatch: say so loudly and skip the record.
+		p.log.Error("skipping undecodable batch", "err", err, "end", end)
+		p.m.corrupt.Inc()
+		return
+	}
+	enriched := false
+	for _, t := range p.tiers {
+		if end <= t.from {
+			continue
+		}
+		if !enriched && p.opts.Enrich != nil {
+			for i := range batch.Events {
+				p.opts.Enrich(&batch.Events[i])
+			}
+		}
+		enriched = true
+		for i := range batch.Events {
+			t.agg.Add(&batch.Events[i])
+		}
+		t.events += len(batch.Events)
+		t.dirty = true
+		if t.raw {
+			if batch.Key != "" {
+				*keys = append(*keys, apilens.IdempotencyKey{Key: batch.Key, Seen: p.opts.Now()})
+			}
+			for i := range batch.Events {
+				raw.add(&batch.Events[i])
+			}
+		}
+	}
+	p.m.consumed.Add(float64(len(batch.Events)))
 }
 
 // flusher applies flushes in order, retrying until the store takes each
@@ -332,12 +426,13 @@ func (p *Pipeline) flusher(ctx context.Context) {
 			// A flush in progress at shutdown is finished, not abandoned.
 			err := p.opts.Store.ApplyFlush(context.WithoutCancel(ctx), f)
 			if err == nil {
-				p.m.flushSeconds.Observe(time.Since(t0).Seconds())
+				p.m.flushSeconds.WithLabelValues(f.Stream).Observe(time.Since(t0).Seconds())
 				p.m.flushRows.Add(float64(len(f.Rows)))
 				p.statMu.Lock()
-				p.flushed, p.lastErr = f.Offset, nil
+				p.flushed[f.Stream], p.lastErr = f.Offset, nil
+				release := p.releasable()
 				p.statMu.Unlock()
-				if err := p.opts.Log.Release(f.Offset); err != nil {
+				if err := p.opts.Log.Release(release); err != nil {
 					p.log.Warn("release flushed log segments", "err", err)
 				}
 				p.expireKeys()

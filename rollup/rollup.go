@@ -1,11 +1,12 @@
 // Package rollup aggregates events in memory into the rollup families of
 // package apilens, ready to be flushed as additive deltas.
 //
-// Events are aggregated at minute granularity only; Drain derives the hour,
-// day, month and year rows from the minute entries, so the per-event cost is
-// one map update per family, not one per family and granularity. Rows whose
-// bucket is already past its retention (a backfill of old events) are not
-// emitted at that granularity.
+// An Aggregator aggregates at one base granularity (minute for the fine
+// tier, day for the coarse one) and Drain derives the coarser rows it emits
+// from the base entries, so the per-event cost is one map update per
+// family, not one per family and granularity. Rows whose bucket is already
+// past its retention (a backfill of old events) are not emitted at that
+// granularity.
 package rollup
 
 import (
@@ -20,6 +21,13 @@ import (
 
 // Options configure an Aggregator. Zero values mean the defaults.
 type Options struct {
+	// Grans are the granularities Drain emits, finest first; the first is
+	// the base the Aggregator keys its entries by. Default: all of them.
+	Grans []apilens.Granularity
+	// Limiter caps distinct values; share one between the Aggregators of
+	// one pipeline so they fold the same values. Nil: a new one from Cap,
+	// OnFold and Logger.
+	Limiter *Limiter
 	// Retention decides which granularities a bucket is still written at.
 	Retention apilens.Retention
 	// Cap returns the most distinct values dimension dim may take per
@@ -32,7 +40,7 @@ type Options struct {
 
 type key struct {
 	family apilens.Family
-	bucket int64 // minute start, Unix seconds
+	bucket int64 // start of the base bucket, Unix seconds
 	dims   [apilens.MaxDims]string
 }
 
@@ -57,10 +65,16 @@ func New(opts Options) *Aggregator {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if len(opts.Grans) == 0 {
+		opts.Grans = apilens.Granularities
+	}
+	if opts.Limiter == nil {
+		opts.Limiter = NewLimiter(opts.Cap, opts.OnFold, opts.Logger)
+	}
 	return &Aggregator{
 		opts:    opts,
 		entries: make(map[key]*entry),
-		limit:   NewLimiter(opts.Cap, opts.OnFold, opts.Logger),
+		limit:   opts.Limiter,
 	}
 }
 
@@ -77,27 +91,30 @@ func (a *Aggregator) Add(e *apilens.Event) {
 	if app == apilens.Other {
 		appOwner, appID = apilens.Other, apilens.Other
 	}
-	bucket := e.RequestTimestamp.Truncate(time.Minute).Unix()
+	var buckets [apilens.Year + 1]int64 // the bucket of each of the Aggregator's granularities
+	for _, g := range a.opts.Grans {
+		buckets[g] = g.Truncate(e.RequestTimestamp).Unix()
+	}
 
 	var m apilens.Measures
 	measure(e, &m)
 
-	a.add(apilens.FamilyTotal, bucket, e, &m, tenant)
-	a.add(apilens.FamilyAPI, bucket, e, &m, api, version, tenant, e.APIContext, e.APICreator)
-	a.add(apilens.FamilyApplication, bucket, e, &m, app, appOwner, appID, tenant)
-	a.add(apilens.FamilyAPIApplication, bucket, e, &m, api, app, version, appOwner, appID, tenant)
-	a.add(apilens.FamilyResource, bucket, e, &m, api, version,
+	a.add(apilens.FamilyTotal, &buckets, e, &m, tenant)
+	a.add(apilens.FamilyAPI, &buckets, e, &m, api, version, tenant, e.APIContext, e.APICreator)
+	a.add(apilens.FamilyApplication, &buckets, e, &m, app, appOwner, appID, tenant)
+	a.add(apilens.FamilyAPIApplication, &buckets, e, &m, api, app, version, appOwner, appID, tenant)
+	a.add(apilens.FamilyResource, &buckets, e, &m, api, version,
 		a.limit.Value(tenant, apilens.DimResource, e.APIResourceTemplate), e.APIMethod, tenant)
-	a.add(apilens.FamilyUser, bucket, e, &m, app, a.limit.Value(tenant, apilens.DimUser, e.UserName), api, tenant)
-	a.add(apilens.FamilyDestination, bucket, e, &m, api,
+	a.add(apilens.FamilyUser, &buckets, e, &m, app, a.limit.Value(tenant, apilens.DimUser, e.UserName), tenant)
+	a.add(apilens.FamilyDestination, &buckets, e, &m, api,
 		a.limit.Value(tenant, apilens.DimDestination, e.Destination), version, tenant)
 	if e.IsFault() {
-		a.add(apilens.FamilyFault, bucket, e, &m, api, e.ErrorType,
+		a.add(apilens.FamilyFault, &buckets, e, &m, api, e.ErrorType,
 			a.limit.Value(tenant, apilens.DimErrorMessage, e.ErrorMessage), strconv.Itoa(e.ErrorCode), app, version, tenant)
 	}
-	a.add(apilens.FamilyGeo, bucket, e, &m,
+	a.add(apilens.FamilyGeo, &buckets, e, &m,
 		a.limit.Value(tenant, apilens.DimCountry, orNA(e.Country)), a.limit.Value(tenant, apilens.DimCity, orNA(e.City)), api, tenant)
-	a.add(apilens.FamilyDevice, bucket, e, &m,
+	a.add(apilens.FamilyDevice, &buckets, e, &m,
 		a.limit.Value(tenant, apilens.DimOS, orOther(e.OS)), a.limit.Value(tenant, apilens.DimBrowser, orOther(e.Browser)),
 		a.limit.Value(tenant, apilens.DimDevice, orOther(e.Device)), api, tenant)
 }
@@ -159,8 +176,16 @@ func measure(e *apilens.Event, m *apilens.Measures) {
 	}
 }
 
-func (a *Aggregator) add(f apilens.Family, bucket int64, e *apilens.Event, m *apilens.Measures, dims ...string) {
-	k := key{family: f, bucket: bucket}
+// baseOf returns the granularity the entries of family f are keyed at: the
+// Aggregator's base, or the family's finest if that is coarser.
+func (a *Aggregator) baseOf(f apilens.Family) apilens.Granularity {
+	return max(a.opts.Grans[0], f.Spec().Finest)
+}
+
+func (a *Aggregator) add(f apilens.Family, buckets *[apilens.Year + 1]int64, e *apilens.Event, m *apilens.Measures, dims ...string) {
+	// baseOf is always one of the Aggregator's granularities (families start
+	// at minutes or hours), so Add has computed its bucket.
+	k := key{family: f, bucket: buckets[a.baseOf(f)]}
 	copy(k.dims[:], dims)
 	en := a.entries[k]
 	if en == nil {
@@ -185,24 +210,32 @@ func (a *Aggregator) add(f apilens.Family, bucket int64, e *apilens.Event, m *ap
 	}
 }
 
-// Drain returns the accumulated rows at every granularity still within
-// retention at now, with encoded sketches, and empties the Aggregator.
+// Drain returns the accumulated rows at each of the Aggregator's
+// granularities still within retention at now, with encoded sketches, and
+// empties the Aggregator.
 func (a *Aggregator) Drain(now time.Time) []apilens.RollupRow {
-	coarse := make(map[key]*entry, len(a.entries))
-	rows := make([]apilens.RollupRow, 0, 2*len(a.entries))
+	type coarseKey struct {
+		key
+		gran apilens.Granularity
+	}
+	coarse := make(map[coarseKey]*entry, len(a.entries))
+	nbase := 0
 	for k, en := range a.entries {
-		minute := time.Unix(k.bucket, 0).UTC()
-		if k.family.Keeps(apilens.Minute, minute, now, a.opts.Retention) {
-			rows = append(rows, row(k, apilens.Minute, en))
+		base := a.baseOf(k.family)
+		b0 := time.Unix(k.bucket, 0).UTC()
+		if k.family.Keeps(base, b0, now, a.opts.Retention) {
+			nbase++
 		}
-		for _, g := range apilens.Granularities[1:] {
-			b := g.Truncate(minute)
+		for _, g := range a.opts.Grans {
+			if g <= base {
+				continue
+			}
+			b := g.Truncate(b0)
 			if !k.family.Keeps(g, b, now, a.opts.Retention) {
 				continue
 			}
-			ck := k
+			ck := coarseKey{k, g}
 			ck.bucket = b.Unix()
-			ck.family = k.family | apilens.Family(g)<<5 // gran rides in the top bits of the map key
 			c := coarse[ck]
 			if c == nil {
 				c = &entry{}
@@ -213,10 +246,14 @@ func (a *Aggregator) Drain(now time.Time) []apilens.RollupRow {
 			c.backend = mergeSketch(c.backend, en.backend)
 		}
 	}
+	rows := make([]apilens.RollupRow, 0, nbase+len(coarse))
+	for k, en := range a.entries {
+		if base := a.baseOf(k.family); k.family.Keeps(base, time.Unix(k.bucket, 0), now, a.opts.Retention) {
+			rows = append(rows, row(k, base, en))
+		}
+	}
 	for k, en := range coarse {
-		g := apilens.Granularity(k.family >> 5)
-		k.family &= 0x1f
-		rows = append(rows, row(k, g, en))
+		rows = append(rows, row(k.key, k.gran, en))
 	}
 	a.entries = make(map[key]*entry, len(a.entries))
 	return rows

@@ -105,17 +105,45 @@ type person struct {
 	ios       bool
 }
 
-// sampler picks an index with probability proportional to its weight.
-type sampler struct{ cum []float64 }
+// sampler picks an index with probability proportional to its weight, in
+// constant time (Walker's alias method): popularity is drawn for every
+// event, over up to tens of thousands of items.
+type sampler struct {
+	prob  []float64
+	alias []int32
+}
 
 func newSampler(weights []float64) sampler {
-	cum := make([]float64, len(weights))
-	t := 0.0
-	for i, w := range weights {
-		t += w
-		cum[i] = t
+	n := len(weights)
+	total := 0.0
+	for _, w := range weights {
+		total += w
 	}
-	return sampler{cum: cum}
+	s := sampler{prob: make([]float64, n), alias: make([]int32, n)}
+	scaled := make([]float64, n)
+	var small, large []int32
+	for i, w := range weights {
+		scaled[i] = w * float64(n) / total
+		if scaled[i] < 1 {
+			small = append(small, int32(i))
+		} else {
+			large = append(large, int32(i))
+		}
+	}
+	for len(small) > 0 && len(large) > 0 {
+		l, g := small[len(small)-1], large[len(large)-1]
+		small = small[:len(small)-1]
+		s.prob[l], s.alias[l] = scaled[l], g
+		scaled[g] -= 1 - scaled[l]
+		if scaled[g] < 1 {
+			large = large[:len(large)-1]
+			small = append(small, g)
+		}
+	}
+	for _, i := range append(small, large...) { // left over by rounding: certain
+		s.prob[i], s.alias[i] = 1, i
+	}
+	return s
 }
 
 // zipfWeights returns n weights 1/(i+1)^s: the Zipf-like popularity of
@@ -130,17 +158,15 @@ func zipfWeights(n int, s float64) []float64 {
 
 // at returns the index for u uniform in [0, 1).
 func (s sampler) at(u float64) int {
-	x := u * s.cum[len(s.cum)-1]
-	lo, hi := 0, len(s.cum)-1
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if s.cum[m] <= x {
-			lo = m + 1
-		} else {
-			hi = m
-		}
+	x := u * float64(len(s.prob))
+	i := int(x)
+	if i >= len(s.prob) {
+		i = len(s.prob) - 1
 	}
-	return lo
+	if x-float64(i) < s.prob[i] {
+		return i
+	}
+	return int(s.alias[i])
 }
 
 func (s sampler) pick(r *rand.Rand) int { return s.at(r.Float64()) }

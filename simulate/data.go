@@ -232,7 +232,7 @@ func apiSpecAt(i int) apiSpec {
 }
 
 // resourcesFor returns the resources of the k-th version (0 first): a later
-// version has a few more.
+// version tends to have a few more.
 func (s apiSpec) resourcesFor(r *rand.Rand, k int) []resource {
 	var list []string
 	if s.resources != nil {

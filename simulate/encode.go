@@ -110,6 +110,14 @@ var plain = func() (t [256]bool) {
 func appendEscaped(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
+		// Eight bytes at a time while none needs a second look: catalog
+		// strings are plain ASCII, and this is most of the encoder's time.
+		for i+8 <= len(s) && !special(load64(s, i)) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if plain[c] {
 			i++
@@ -152,6 +160,25 @@ func appendEscaped(dst []byte, s string) []byte {
 		i += size
 	}
 	return append(dst, s[start:]...)
+}
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+func load64(s string, i int) uint64 {
+	_ = s[i+7]
+	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+}
+
+// special reports whether any byte of x is a control character, '"',
+// '\\' or not ASCII (the bit tricks of "Bit Twiddling Hacks": a byte
+// below n, a zero byte).
+func special(x uint64) bool {
+	quote, backslash := x^('"'*ones), x^('\\'*ones)
+	return (x|(x-0x20*ones)|(quote-ones)&^quote|(backslash-ones)&^backslash)&highs != 0
 }
 
 // appendTimestamp appends t as 2006-01-02T15:04:05.000Z.

@@ -73,8 +73,8 @@ func NewGenerator(o Options) *Generator {
 	for _, b := range botBlocks {
 		g.botIPs = append(g.botIPs, randomIn(r, b))
 	}
-	g.bursts = episodes[burst]{slot: 600, start: 50, maxLen: 3, make: g.newBurst}
-	g.faults = episodes[trouble]{slot: 900, start: 30, maxLen: 4, make: g.newTrouble}
+	g.bursts = episodes[burst]{slot: 600, start: 50, maxLen: 3, newEpisode: g.newBurst}
+	g.faults = episodes[trouble]{slot: 900, start: 30, maxLen: 4, newEpisode: g.newTrouble}
 	return g
 }
 
@@ -502,7 +502,7 @@ func (g *Generator) newTrouble(h uint64) trouble {
 type episodes[T any] struct {
 	slot          int64 // seconds
 	start, maxLen uint64
-	make          func(h uint64) T
+	newEpisode    func(h uint64) T
 
 	cached  bool
 	at0     int64 // cached slot
@@ -524,7 +524,7 @@ func (ep *episodes[T]) at(seed uint64, ts time.Time) *T {
 	for k := uint64(0); k < ep.maxLen; k++ {
 		h := mix(seed ^ uint64(ep.slot)<<48 ^ uint64(slot-int64(k)))
 		if h%1000 < ep.start && (h>>32)%ep.maxLen >= k {
-			ep.value = ep.make(h)
+			ep.value = ep.newEpisode(h)
 			ep.current = &ep.value
 			break
 		}

@@ -65,6 +65,8 @@ type RunOptions struct {
 	// Client is the HTTP client; default a client with Concurrency idle
 	// connections per host.
 	Client *http.Client
+
+	ownClient bool // Client was made here, and its connections are closed at the end
 }
 
 func (o RunOptions) withDefaults() RunOptions {
@@ -85,6 +87,7 @@ func (o RunOptions) withDefaults() RunOptions {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConnsPerHost = o.Concurrency
 		o.Client = &http.Client{Transport: tr, Timeout: 2 * time.Minute}
+		o.ownClient = true
 	}
 	return o
 }
@@ -149,8 +152,11 @@ func (s Stats) String() string {
 // Batch is one request body ready to post.
 type Batch struct {
 	// Body is NDJSON, gzip-compressed when Gzipped.
-	Body    []byte
-	Events  int
+	Body []byte
+	// Events is the number of events in Body.
+	Events int
+	// Gzipped tells that Body is already compressed: it is sent with
+	// Content-Encoding: gzip whatever RunOptions.Gzip says.
 	Gzipped bool
 }
 
@@ -325,7 +331,6 @@ func produce(ctx context.Context, o RunOptions, s *sender, out chan<- *job) {
 			// previous body after the answer came back.
 			cur = &job{seq: seq, body: make([]byte, 0, o.BatchSize*800)}
 			seq++
-			opened = now
 		}
 		want := int64(o.BatchSize - cur.events)
 		if o.Count > 0 {
@@ -337,6 +342,9 @@ func produce(ctx context.Context, o RunOptions, s *sender, out chan<- *job) {
 				due = min(due, int64(o.Duration.Seconds()*o.Rate))
 			}
 			want = min(want, due-made)
+		}
+		if cur.events == 0 && want > 0 {
+			opened = now
 		}
 		for range max(want, 0) {
 			var ts time.Time
@@ -350,7 +358,8 @@ func produce(ctx context.Context, o RunOptions, s *sender, out chan<- *job) {
 			cur.events++
 			made++
 		}
-		if cur.events >= o.BatchSize || done(now) || (o.Rate > 0 && time.Since(opened) >= linger) {
+		lingered := o.Rate > 0 && cur.events > 0 && time.Since(opened) >= linger
+		if cur.events >= o.BatchSize || done(now) || lingered {
 			if !flush() {
 				break
 			}
@@ -361,7 +370,7 @@ func produce(ctx context.Context, o RunOptions, s *sender, out chan<- *job) {
 			// and not in steps so short that waking up costs more than
 			// the events do.
 			next := start.Add(time.Duration(float64(made) / o.Rate * float64(time.Second)))
-			if t := opened.Add(linger); t.Before(next) {
+			if t := opened.Add(linger); cur.events > 0 && t.Before(next) {
 				next = t
 			}
 			if t := time.Now().Add(5 * time.Millisecond); next.Before(t) {
@@ -412,6 +421,9 @@ func pipeline(ctx context.Context, o RunOptions, source func(context.Context, *s
 	source(ctx, s, jobs)
 	close(jobs)
 	wg.Wait()
+	if o.ownClient {
+		o.Client.CloseIdleConnections()
+	}
 	st := s.stats()
 	stopProgress(st)
 	return st, s.err()

@@ -139,7 +139,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 
-	start, err := db.StreamOffset(ctx, ingest.Stream)
+	start, err := ingest.StartOffset(ctx, db)
 	if err != nil {
 		return err
 	}
@@ -172,6 +172,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Retention:         retention,
 		Cap:               cfg.Rollup.Cap,
 		FlushInterval:     time.Duration(cfg.Ingest.FlushInterval),
+		CoarseInterval:    time.Duration(cfg.Ingest.CoarseFlushInterval),
 		FlushMaxRows:      cfg.Ingest.FlushMaxRows,
 		IdempotencyWindow: time.Duration(cfg.Ingest.IdempotencyWindow),
 		Metrics:           metrics,

@@ -32,6 +32,7 @@ func startServer(t *testing.T, dataDir string, tweak func(*config.Config)) *Main
 	cfg.Admin.User = "admin"
 	cfg.Admin.Password = "secret-test-password"
 	cfg.Ingest.FlushInterval = config.Duration(200 * time.Millisecond)
+	cfg.Ingest.CoarseFlushInterval = config.Duration(300 * time.Millisecond)
 	if tweak != nil {
 		tweak(cfg)
 	}

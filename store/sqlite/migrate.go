@@ -68,12 +68,20 @@ func PendingMigrations(ctx context.Context, dbPath string) ([]Migration, error) 
 	if err != nil {
 		return nil, err
 	}
-	if _, err := os.Stat(dbPath); errors.Is(err, fs.ErrNotExist) {
+	params := []string{"_pragma=busy_timeout(10000)", "_pragma=query_only(1)"}
+	switch {
+	case dbPath == ":memory:" || strings.HasPrefix(dbPath, "file:") && strings.Contains(dbPath, "mode=memory"):
 		return all, nil
-	} else if err != nil {
-		return nil, fmt.Errorf("pending migrations of %q: %w", dbPath, err)
+	case !strings.HasPrefix(dbPath, "file:"):
+		if _, err := os.Stat(dbPath); errors.Is(err, fs.ErrNotExist) {
+			return all, nil
+		} else if err != nil {
+			return nil, fmt.Errorf("pending migrations of %q: %w", dbPath, err)
+		}
+		// Read-only, so that a typo cannot leave an empty file behind.
+		params = append(params, "mode=ro")
 	}
-	db, err := sql.Open("sqlite", dsn(dbPath, "mode=ro", "_pragma=busy_timeout(10000)"))
+	db, err := sql.Open("sqlite", dsn(dbPath, params...))
 	if err != nil {
 		return nil, fmt.Errorf("pending migrations of %q: %w", dbPath, err)
 	}

@@ -6,7 +6,8 @@
 // A DB holds two pools on the same file: a writer with a single connection,
 // through which every write goes (flushes, purges, users), and a read-only
 // pool for queries. The file is in WAL mode, so readers see the last
-// committed state and never wait behind a flush. Writes run with
+// committed state and never wait behind a flush. (An in-memory database,
+// for tests and demos, has the one connection only.) Writes run with
 // synchronous=FULL: a flush records the spool position that lets the spool
 // delete its data, so a committed flush must survive a power loss, not just
 // a crash of the process. Write transactions begin IMMEDIATE so two
@@ -24,7 +25,8 @@
 // ROWID table. key_hash is a 64-bit FNV-1a hash of the dimension values
 // (each prefixed by its length, so no choice of separator is ambiguous).
 // The key stays narrow however long the values are (a 1 KB resource path
-// costs nothing in the key), and an upsert touches one B-tree. Dimension
+// costs nothing in the key), and the rows live in the primary-key B-tree
+// itself, so updating a row touches that one B-tree. Dimension
 // values are compared with SQLite's default BINARY collation: "Api" and
 // "API" are different rows. Queries filter on the value columns d0..d6,
 // never on the hash; an index on (family, gran, d0, bucket) serves filters
@@ -41,7 +43,11 @@
 // which this package registers with the driver and which calls
 // sketch.MergeEncoded. Merging inside the statement avoids reading every
 // row back into Go and writing it again, so a flush costs one statement
-// per chunk of rows whether its keys are new or not.
+// per chunk of rows whether its keys are new or not. Rows go in
+// primary-key order, so the rows of one statement share B-tree pages.
+//
+// Times are stored as integers: buckets in Unix seconds, every other time
+// in Unix microseconds.
 package sqlite
 
 import (
@@ -52,6 +58,7 @@ import (
 	"log/slog"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/apilens/apilens"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -69,6 +76,10 @@ type Options struct {
 	BusyTimeoutMillis int
 }
 
+// readerLifetime bounds how long a reader connection plans queries with
+// statistics older than the last refresh (see optimize).
+const readerLifetime = time.Hour
+
 // DB is an apilens.Store in one SQLite database file. It is safe for
 // concurrent use.
 type DB struct {
@@ -77,6 +88,8 @@ type DB struct {
 	writer *sql.DB // one connection: every write, in order
 	reader *sql.DB // read-only pool for queries
 
+	readConns int
+
 	stmts *statements
 	// keyHash computes key_hash; a field so tests can force collisions.
 	keyHash func(dims *[apilens.MaxDims]string) int64
@@ -84,11 +97,15 @@ type DB struct {
 
 var _ apilens.Store = (*DB)(nil)
 
-// Open opens the database file at path, creating it if needed, and applies
-// the pending migrations. The path is a file system path, not a URI.
+// Open opens the database at path, creating it if needed, and applies the
+// pending migrations. The path is a file path, an SQLite URI starting with
+// "file:" (to which Open adds its own parameters), or ":memory:". An
+// in-memory database (":memory:", or a URI with mode=memory) lives in a
+// single connection that serves reads and writes alike, so there queries
+// do wait behind flushes; it is meant for tests and demos.
 func Open(ctx context.Context, path string, opts Options) (_ *DB, err error) {
-	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
-		return nil, fmt.Errorf("open sqlite database: want a file path, got %q", path)
+	if path == "" {
+		return nil, fmt.Errorf("open sqlite database: no path")
 	}
 	db := &DB{path: path, logger: opts.Logger, keyHash: keyHash}
 	if db.logger == nil {
@@ -109,12 +126,16 @@ func Open(ctx context.Context, path string, opts Options) (_ *DB, err error) {
 	// by name, then _journal_mode: page_size precedes the switch to WAL,
 	// after which a new file's page size can no longer change. 8 KiB pages
 	// keep a rollup row with two latency sketches off overflow pages.
+	// Because the sketch merge function may fail, SQLite keeps a statement
+	// journal for each upsert; temp_store=MEMORY keeps it off the disk.
 	db.writer, err = sql.Open("sqlite", dsn(path,
 		fmt.Sprintf("_pragma=busy_timeout(%d)", busy),
 		"_pragma=foreign_keys(1)",
 		"_pragma=page_size(8192)",
 		"_pragma=synchronous(FULL)",
+		"_pragma=temp_store(MEMORY)",
 		"_pragma=cache_size(-65536)",
+		"_pragma=analysis_limit(1000)",
 		"_journal_mode=WAL",
 		"_txlock=immediate",
 	))
@@ -130,7 +151,12 @@ func Open(ctx context.Context, path string, opts Options) (_ *DB, err error) {
 	if err := db.writer.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
 		return nil, fmt.Errorf("open sqlite database %q: %w", path, err)
 	}
-	if !strings.EqualFold(mode, "wal") {
+	var file string
+	if err := db.writer.QueryRowContext(ctx, "SELECT file FROM pragma_database_list WHERE name = 'main'").Scan(&file); err != nil {
+		return nil, fmt.Errorf("open sqlite database %q: %w", path, err)
+	}
+	memory := file == ""
+	if !memory && !strings.EqualFold(mode, "wal") {
 		// A file system without shared memory (some network mounts)
 		// refuses WAL; everything still works, but queries then wait
 		// behind flushes.
@@ -139,36 +165,56 @@ func Open(ctx context.Context, path string, opts Options) (_ *DB, err error) {
 	if err := db.migrate(ctx); err != nil {
 		return nil, fmt.Errorf("open sqlite database %q: %w", path, err)
 	}
-
-	db.reader, err = sql.Open("sqlite", dsn(path,
-		fmt.Sprintf("_pragma=busy_timeout(%d)", busy),
-		"_pragma=query_only(1)",
-	))
-	if err != nil {
-		return nil, fmt.Errorf("open sqlite database %q: %w", path, err)
-	}
-	n := opts.ReadConns
-	if n <= 0 {
-		n = max(4, runtime.GOMAXPROCS(0))
-	}
-	db.reader.SetMaxOpenConns(n)
-	db.reader.SetMaxIdleConns(n)
-	if err := db.reader.PingContext(ctx); err != nil {
+	if err := db.optimize(ctx, "PRAGMA optimize=0x10002"); err != nil {
 		return nil, fmt.Errorf("open sqlite database %q: %w", path, err)
 	}
 
+	if memory {
+		// Another connection would open another, empty database.
+		db.reader = db.writer
+	} else if err := db.openReader(ctx, busy, opts.ReadConns); err != nil {
+		return nil, fmt.Errorf("open sqlite database %q: %w", path, err)
+	}
 	if db.stmts, err = prepare(ctx, db.writer); err != nil {
 		return nil, fmt.Errorf("open sqlite database %q: %w", path, err)
 	}
 	return db, nil
 }
 
-// dsn returns the driver's name for the file at path with query params.
-// The name is a URI (so the driver passes it to SQLite as one), in which
-// the characters URIs reserve must be escaped.
+func (db *DB) openReader(ctx context.Context, busy, conns int) (err error) {
+	db.reader, err = sql.Open("sqlite", dsn(db.path,
+		fmt.Sprintf("_pragma=busy_timeout(%d)", busy),
+		"_pragma=query_only(1)",
+	))
+	if err != nil {
+		return err
+	}
+	db.readConns = conns
+	if db.readConns <= 0 {
+		db.readConns = max(4, runtime.GOMAXPROCS(0))
+	}
+	db.reader.SetMaxOpenConns(db.readConns)
+	db.reader.SetMaxIdleConns(db.readConns)
+	db.reader.SetConnMaxLifetime(readerLifetime)
+	return db.reader.PingContext(ctx)
+}
+
+// dsn returns the driver's name for the database at path with query
+// params. The name is always a URI, so the driver hands it to SQLite as
+// one; a file path is escaped where URIs reserve characters.
 func dsn(path string, params ...string) string {
+	q := strings.Join(params, "&")
+	switch {
+	case path == ":memory:":
+		return "file::memory:?" + q
+	case strings.HasPrefix(path, "file:"):
+		if strings.Contains(path, "?") {
+			return path + "&" + q
+		}
+		return path + "?" + q
+	}
 	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
-	return "file:" + esc + "?" + strings.Join(params, "&")
+	return "file:" + esc + "?" + q
 }
 
 // Ping checks that both pools reach the database.
@@ -182,23 +228,42 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the database. Before the writer closes it lets SQLite
-// refresh the query planner's statistics, which are cheap to keep current
-// and steer it to the d0 index for filtered queries.
+// optimize lets SQLite refresh the query planner's statistics where the
+// tables changed much, sampling at most analysis_limit rows per index.
+// Without statistics the planner reads a family's whole bucket range by
+// primary key even when a filter on d0 would select a few rows by index.
+// Open, Purge (the periodic maintenance) and Close run it.
+//
+// A connection reads the statistics only when it loads the schema, so the
+// idle readers are then closed for new ones to read the new statistics;
+// readers busy at that moment are replaced within readerLifetime.
+func (db *DB) optimize(ctx context.Context, pragma string) error {
+	if _, err := db.writer.ExecContext(ctx, pragma); err != nil {
+		return fmt.Errorf("refresh planner statistics: %w", err)
+	}
+	if db.reader != nil && db.reader != db.writer {
+		db.reader.SetMaxIdleConns(0)
+		db.reader.SetMaxIdleConns(db.readConns)
+	}
+	return nil
+}
+
+// Close closes the database, refreshing the planner statistics first if
+// it had opened completely.
 func (db *DB) Close() error {
 	var errs []error
 	if db.stmts != nil {
+		if err := db.optimize(context.Background(), "PRAGMA optimize=0x10002"); err != nil {
+			db.logger.Warn("close", "err", err)
+		}
 		errs = append(errs, db.stmts.close())
 		db.stmts = nil
 	}
-	if db.reader != nil {
+	if db.reader != nil && db.reader != db.writer {
 		errs = append(errs, db.reader.Close())
-		db.reader = nil
 	}
+	db.reader = nil
 	if db.writer != nil {
-		if _, err := db.writer.Exec("PRAGMA optimize"); err != nil {
-			db.logger.Warn("optimize before close", "err", err)
-		}
 		errs = append(errs, db.writer.Close())
 		db.writer = nil
 	}

@@ -14,7 +14,11 @@ import (
 	"github.com/apilens/apilens"
 	"github.com/apilens/apilens/sketch"
 	"github.com/apilens/apilens/store/storetest"
+	"go.uber.org/goleak"
 )
+
+// TestMain checks that Close stops every goroutine the pools started.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func openAt(t testing.TB, path string) *DB {
 	t.Helper()
@@ -186,6 +190,39 @@ func TestQueriesDoNotWaitForWriter(t *testing.T) {
 	}
 }
 
+// TestFilterUsesIndex checks that once Purge has refreshed the planner's
+// statistics, a filter on the first dimension reads the d0 index rather
+// than the family's whole bucket range.
+func TestFilterUsesIndex(t *testing.T) {
+	db := openTemp(t)
+	ctx := t.Context()
+	var rows []apilens.RollupRow
+	for m := range 60 {
+		for a := range 20 {
+			r := apiRow(fmt.Sprintf("api%d", a), 1)
+			r.Bucket = base.Add(time.Duration(m) * time.Minute).Unix()
+			rows = append(rows, r)
+		}
+	}
+	if err := db.ApplyFlush(ctx, &apilens.Flush{Stream: "events", Rows: rows}); err != nil {
+		t.Fatal(err)
+	}
+	// A reader that has loaded the schema (and no statistics) already.
+	if _, err := db.StreamOffset(ctx, "events"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Purge(ctx, base, nil, time.Time{}, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	var id, parent, notused int
+	var plan string
+	err := db.reader.QueryRowContext(ctx, `EXPLAIN QUERY PLAN SELECT * FROM rollups
+		WHERE family = 2 AND gran = 1 AND bucket >= 0 AND bucket < 10000000000 AND d0 = 'api3'`).Scan(&id, &parent, &notused, &plan)
+	if err != nil || !strings.Contains(plan, "rollups_d0") {
+		t.Errorf("plan %q (%v), want the rollups_d0 index", plan, err)
+	}
+}
+
 func TestMergeFunction(t *testing.T) {
 	db := openTemp(t)
 	a := sketch.New()
@@ -315,11 +352,30 @@ func TestPathWithURICharacters(t *testing.T) {
 	}
 }
 
-func TestOpenRejectsNonFiles(t *testing.T) {
-	for _, p := range []string{"", ":memory:", "file:x.db?mode=memory"} {
-		if db, err := Open(t.Context(), p, Options{}); err == nil {
-			db.Close()
-			t.Errorf("Open(%q) succeeded", p)
-		}
+func TestOpenURIAndMemory(t *testing.T) {
+	uri := "file:" + filepath.ToSlash(filepath.Join(t.TempDir(), "uri.db")) + "?cache=private"
+	for _, path := range []string{uri, ":memory:", "file:mem1?mode=memory"} {
+		t.Run(path, func(t *testing.T) {
+			db := openAt(t, path)
+			defer db.Close()
+			if err := db.ApplyFlush(t.Context(), &apilens.Flush{Stream: "events", Offset: 1, Rows: []apilens.RollupRow{apiRow("a", 2)}}); err != nil {
+				t.Fatal(err)
+			}
+			if got := requestsByAPI(t, db); got["a"] != 2 {
+				t.Errorf("got %v, want a=2", got)
+			}
+			if memory := db.reader == db.writer; memory != (path != uri) {
+				t.Errorf("single connection = %v, want it only in memory", memory)
+			}
+		})
 	}
+	if _, err := Open(t.Context(), "", Options{}); err == nil {
+		t.Error("Open with no path succeeded")
+	}
+}
+
+// TestConformanceInMemory runs the suite on the single-connection
+// in-memory database the tests of other packages may use.
+func TestConformanceInMemory(t *testing.T) {
+	storetest.RunAll(t, func(t *testing.T) apilens.Store { return openAt(t, ":memory:") })
 }

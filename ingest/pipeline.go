@@ -102,28 +102,20 @@ type Pipeline struct {
 	mu   sync.Mutex
 	keys map[string]time.Time // idempotency keys: flushed, in the log, or being appended
 
-	tiers   []*tier
-	start   int64 // log position the consumer starts from
-	flushes chan *apilens.Flush
-	done    chan struct{}
-	cancel  context.CancelFunc
+	limiter *rollup.Limiter
+	// fineFrom and coarseFrom are the tiers' stored positions at start:
+	// records ending at or before them were counted in an earlier run.
+	// Flushes are applied in order, fine before coarse, so coarseFrom ≤
+	// fineFrom always holds.
+	fineFrom, coarseFrom int64
+	flushes              chan *apilens.Flush
+	done                 chan struct{}
+	cancel               context.CancelFunc
 
 	statMu   sync.Mutex
 	flushed  map[string]int64 // per tier stream: position covered by its last successful flush
 	appended int64
 	lastErr  error
-}
-
-// tier is a cadence of flushes with its own stored position.
-type tier struct {
-	stream   string
-	agg      *rollup.Aggregator
-	interval time.Duration
-	from     int64 // records ending at or before this were counted in an earlier run
-	deadline time.Time
-	events   int
-	dirty    bool // records were added since the last flush
-	raw      bool // carries raw events and idempotency keys
 }
 
 // New returns a Pipeline; Start starts it.
@@ -168,23 +160,16 @@ func New(opts Options) *Pipeline {
 // keys are registered before Start returns, so a retry that arrives after
 // a restart still counts once.
 func (p *Pipeline) Start(ctx context.Context) error {
-	limiter := rollup.NewLimiter(p.opts.Cap, func(dim string) { p.m.folded.WithLabelValues(dim).Inc() }, p.log)
-	newAgg := func(grans ...apilens.Granularity) *rollup.Aggregator {
-		return rollup.New(rollup.Options{Grans: grans, Retention: p.opts.Retention, Limiter: limiter, Logger: p.log})
+	p.limiter = rollup.NewLimiter(p.opts.Cap, func(dim string) { p.m.folded.WithLabelValues(dim).Inc() }, p.log)
+	var err error
+	if p.fineFrom, err = p.opts.Store.StreamOffset(ctx, Stream); err != nil {
+		return fmt.Errorf("read stream position: %w", err)
 	}
-	p.tiers = []*tier{
-		{stream: Stream, agg: newAgg(apilens.Minute, apilens.Hour), interval: p.opts.FlushInterval, raw: true},
-		{stream: StreamCoarse, agg: newAgg(apilens.Day, apilens.Month, apilens.Year), interval: p.opts.CoarseInterval},
+	if p.coarseFrom, err = p.opts.Store.StreamOffset(ctx, StreamCoarse); err != nil {
+		return fmt.Errorf("read stream position: %w", err)
 	}
-	for _, t := range p.tiers {
-		off, err := p.opts.Store.StreamOffset(ctx, t.stream)
-		if err != nil {
-			return fmt.Errorf("read stream position: %w", err)
-		}
-		t.from = off
-		p.flushed[t.stream] = off
-	}
-	start := min(p.tiers[0].from, p.tiers[1].from)
+	p.flushed[Stream], p.flushed[StreamCoarse] = p.fineFrom, p.coarseFrom
+	start := min(p.fineFrom, p.coarseFrom)
 	since := p.opts.Now().Add(-p.opts.IdempotencyWindow)
 	keys, err := p.opts.Store.IdempotencyKeys(ctx, since)
 	if err != nil {
@@ -212,7 +197,6 @@ func (p *Pipeline) Start(ctx context.Context) error {
 	if backlog > 0 {
 		p.log.Info("replaying batches acknowledged but not yet flushed", "batches", backlog, "from", start)
 	}
-	p.start = start
 	cctx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
 	flusherDone := make(chan struct{})
@@ -222,7 +206,7 @@ func (p *Pipeline) Start(ctx context.Context) error {
 	}()
 	go func() {
 		defer close(p.done)
-		p.consume(cctx)
+		p.consume(cctx, start)
 		close(p.flushes)
 		<-flusherDone
 	}()
@@ -301,49 +285,80 @@ func (p *Pipeline) releasable() int64 {
 	return lo
 }
 
-// consume reads the log, aggregates each record into the tiers that have
-// not counted it yet, and hands due flushes to the flusher.
-func (p *Pipeline) consume(ctx context.Context) {
-	r := p.opts.Log.Read(p.start)
+// consume reads the log and keeps the two tiers: the fine one (minutes,
+// hours, raw events, keys) aggregates events; the coarse one (days, months,
+// years) takes the fine one's hour rows at each fine flush, so each event
+// is aggregated once. Records the fine tier counted in an earlier run but
+// the coarse one did not go through a catch-up aggregator to the coarse
+// tier only.
+func (p *Pipeline) consume(ctx context.Context, start int64) {
+	r := p.opts.Log.Read(start)
 	defer r.Close()
-	var (
-		dec   apilens.Decoder
-		batch apilens.Batch
-		pos   = p.start
-		raw   rawBuilder
-		keys  []apilens.IdempotencyKey
-	)
-	now := time.Now()
-	for _, t := range p.tiers {
-		t.deadline = now.Add(t.interval)
+	newAgg := func(grans ...apilens.Granularity) *rollup.Aggregator {
+		return rollup.New(rollup.Options{Grans: grans, Retention: p.opts.Retention, Limiter: p.limiter, Logger: p.log})
 	}
-	flush := func(t *tier) {
-		t.deadline = time.Now().Add(t.interval)
-		if !t.dirty {
+	var (
+		fine    = newAgg(apilens.Minute, apilens.Hour)
+		coarse  = newAgg(apilens.Day, apilens.Month, apilens.Year)
+		catchup = newAgg(apilens.Hour)
+		dec     apilens.Decoder
+		batch   apilens.Batch
+		raw     rawBuilder
+		keys    []apilens.IdempotencyKey
+
+		pos         = start        // after the last record read
+		coarsePos   = p.coarseFrom // after the last record the coarse tier holds
+		catchupPos  int64          // after the last record in catch-up
+		fineEvents  int
+		fineDirty   bool
+		coarseDirty bool
+
+		fineDeadline   = time.Now().Add(p.opts.FlushInterval)
+		coarseDeadline = time.Now().Add(p.opts.CoarseInterval)
+	)
+	feedCoarse := func(carry []apilens.RollupRow, upTo int64) {
+		if err := coarse.AddRows(carry); err != nil {
+			// Sketches this process encoded a moment ago: cannot happen
+			// short of a bug, which must not stop the counting.
+			p.log.Error("carry rows to the coarse tier", "err", err)
+		}
+		coarsePos, coarseDirty = max(coarsePos, upTo), true
+	}
+	flushFine := func() {
+		fineDeadline = time.Now().Add(p.opts.FlushInterval)
+		if catchupPos > 0 {
+			_, carry := catchup.Drain(p.opts.Now())
+			feedCoarse(carry, catchupPos)
+			catchupPos = 0
+		}
+		if !fineDirty {
 			return
 		}
-		f := &apilens.Flush{Stream: t.stream, Offset: max(pos, t.from), Rows: t.agg.Drain(p.opts.Now())}
-		if t.raw {
-			f.Raw, f.Keys = raw.finish(), keys
-			keys = nil
-		}
-		p.m.flushEvents.Observe(float64(t.events))
-		t.events, t.dirty = 0, false
+		rows, carry := fine.Drain(p.opts.Now())
+		feedCoarse(carry, pos)
+		f := &apilens.Flush{Stream: Stream, Offset: pos, Rows: rows, Raw: raw.finish(), Keys: keys}
+		keys = nil
+		p.m.flushEvents.Observe(float64(fineEvents))
+		fineEvents, fineDirty = 0, false
 		p.flushes <- f // waits while the previous flush is in progress
 	}
-	nextDeadline := func() time.Time {
-		d := p.tiers[0].deadline
-		for _, t := range p.tiers[1:] {
-			if t.deadline.Before(d) {
-				d = t.deadline
-			}
+	flushCoarse := func() {
+		coarseDeadline = time.Now().Add(p.opts.CoarseInterval)
+		if !coarseDirty {
+			return
 		}
-		return d
+		rows, _ := coarse.Drain(p.opts.Now())
+		coarseDirty = false
+		p.flushes <- &apilens.Flush{Stream: StreamCoarse, Offset: coarsePos, Rows: rows}
 	}
 	for {
 		data, end, ok, err := r.TryNext()
 		if err == nil && !ok {
-			if wait := time.Until(nextDeadline()); wait > 0 {
+			deadline := fineDeadline
+			if coarseDeadline.Before(deadline) {
+				deadline = coarseDeadline
+			}
+			if wait := time.Until(deadline); wait > 0 {
 				wctx, cancel := context.WithTimeout(ctx, wait)
 				data, end, err = r.Next(wctx)
 				cancel()
@@ -354,9 +369,8 @@ func (p *Pipeline) consume(ctx context.Context) {
 			}
 		}
 		if ctx.Err() != nil {
-			for _, t := range p.tiers {
-				flush(t)
-			}
+			flushFine()
+			flushCoarse()
 			return
 		}
 		if err != nil {
@@ -365,61 +379,68 @@ func (p *Pipeline) consume(ctx context.Context) {
 			continue
 		}
 		if ok {
-			p.apply(data, end, &dec, &batch, &raw, &keys)
+			switch {
+			case end > p.fineFrom:
+				if n := p.apply(data, fine, &dec, &batch, &raw, &keys); n >= 0 {
+					fineEvents += n
+					fineDirty = true
+				}
+			case end > p.coarseFrom:
+				if p.apply(data, catchup, &dec, &batch, nil, nil) >= 0 {
+					catchupPos = end
+				}
+			}
 			pos = end
 		}
 		now := time.Now()
-		for _, t := range p.tiers {
-			if now.After(t.deadline) || t.agg.Len() >= p.opts.FlushMaxRows {
-				flush(t)
-			}
+		if now.After(fineDeadline) || fine.Len() >= p.opts.FlushMaxRows {
+			flushFine()
+		}
+		if now.After(coarseDeadline) || coarse.Len() >= p.opts.FlushMaxRows {
+			flushCoarse()
 		}
 	}
 }
 
-// apply counts one log record, ending at end, into every tier that has not
-// counted it in an earlier run.
-func (p *Pipeline) apply(data []byte, end int64, dec *apilens.Decoder, batch *apilens.Batch, raw *rawBuilder, keys *[]apilens.IdempotencyKey) {
+// apply decodes one log record and counts its events into agg, and into
+// raw and keys when they are given. It returns the number of events, or -1
+// for a record it could not decode.
+func (p *Pipeline) apply(data []byte, agg *rollup.Aggregator, dec *apilens.Decoder, batch *apilens.Batch, raw *rawBuilder, keys *[]apilens.IdempotencyKey) int {
 	if err := dec.DecodeBatch(data, batch); err != nil {
 		// The log checks every record's CRC, so this is a bug or a version
 		// mismatch: say so loudly and skip the record.
-		p.log.Error("skipping undecodable batch", "err", err, "end", end)
+		p.log.Error("skipping undecodable batch", "err", err)
 		p.m.corrupt.Inc()
-		return
+		return -1
 	}
-	enriched := false
-	for _, t := range p.tiers {
-		if end <= t.from {
-			continue
+	if keys != nil && batch.Key != "" {
+		*keys = append(*keys, apilens.IdempotencyKey{Key: batch.Key, Seen: p.opts.Now()})
+	}
+	for i := range batch.Events {
+		e := &batch.Events[i]
+		if p.opts.Enrich != nil {
+			p.opts.Enrich(e)
 		}
-		if !enriched && p.opts.Enrich != nil {
-			for i := range batch.Events {
-				p.opts.Enrich(&batch.Events[i])
-			}
-		}
-		enriched = true
-		for i := range batch.Events {
-			t.agg.Add(&batch.Events[i])
-		}
-		t.events += len(batch.Events)
-		t.dirty = true
-		if t.raw {
-			if batch.Key != "" {
-				*keys = append(*keys, apilens.IdempotencyKey{Key: batch.Key, Seen: p.opts.Now()})
-			}
-			for i := range batch.Events {
-				raw.add(&batch.Events[i])
-			}
+		agg.Add(e)
+		if raw != nil {
+			raw.add(e)
 		}
 	}
 	p.m.consumed.Add(float64(len(batch.Events)))
+	return len(batch.Events)
 }
 
 // flusher applies flushes in order, retrying until the store takes each
 // one: while the database is down, receivers keep acknowledging into the
 // log until it is full.
 func (p *Pipeline) flusher(ctx context.Context) {
+	gaveUp := false
 	for f := range p.flushes {
+		if gaveUp {
+			// A coarse flush must never commit past a fine one that did not:
+			// what was given up is replayed from the log at the next start.
+			continue
+		}
 		backoff := 100 * time.Millisecond
 		for attempt := 1; ; attempt++ {
 			t0 := time.Now()
@@ -444,7 +465,8 @@ func (p *Pipeline) flusher(ctx context.Context) {
 			p.statMu.Unlock()
 			p.log.Error("flush rollups to the store; will retry", "err", err, "attempt", attempt, "rows", len(f.Rows))
 			if ctx.Err() != nil && attempt >= 3 {
-				p.log.Error("giving up the last flush at shutdown; the log replays it at the next start")
+				p.log.Error("giving up the last flushes at shutdown; the log replays them at the next start")
+				gaveUp = true
 				break
 			}
 			time.Sleep(backoff)

@@ -55,6 +55,9 @@ type Aggregator struct {
 	opts    Options
 	entries map[key]*entry
 	limit   *Limiter
+	// fromEvents is set by Add: Drain must then derive the total and
+	// application families.
+	fromEvents bool
 }
 
 // New returns an empty Aggregator.
@@ -99,9 +102,10 @@ func (a *Aggregator) Add(e *apilens.Event) {
 	var m apilens.Measures
 	measure(e, &m)
 
-	a.add(apilens.FamilyTotal, &buckets, e, &m, tenant)
+	// The total and application families are derived in Drain from api and
+	// api_application: every event is in exactly one entry of each.
+	a.fromEvents = true
 	a.add(apilens.FamilyAPI, &buckets, e, &m, api, version, tenant, e.APIContext, e.APICreator)
-	a.add(apilens.FamilyApplication, &buckets, e, &m, app, appOwner, appID, tenant)
 	a.add(apilens.FamilyAPIApplication, &buckets, e, &m, api, app, version, appOwner, appID, tenant)
 	a.add(apilens.FamilyResource, &buckets, e, &m, api, version,
 		a.limit.Value(tenant, apilens.DimResource, e.APIResourceTemplate), e.APIMethod, tenant)
@@ -210,32 +214,94 @@ func (a *Aggregator) add(f apilens.Family, buckets *[apilens.Year + 1]int64, e *
 	}
 }
 
-// Drain returns the accumulated rows at each of the Aggregator's
-// granularities still within retention at now, with encoded sketches, and
-// empties the Aggregator.
-func (a *Aggregator) Drain(now time.Time) []apilens.RollupRow {
+// derive adds the total and application entries, sums of the api and
+// api_application entries, which Add does not keep itself.
+func (a *Aggregator) derive() {
+	derived := make(map[key]*entry)
+	for k, en := range a.entries {
+		var d key
+		switch k.family {
+		case apilens.FamilyAPI: // api, apiVersion, tenant, …
+			d = key{family: apilens.FamilyTotal, bucket: k.bucket}
+			d.dims[0] = k.dims[2]
+		case apilens.FamilyAPIApplication: // api, application, apiVersion, owner, id, tenant
+			d = key{family: apilens.FamilyApplication, bucket: k.bucket}
+			d.dims[0], d.dims[1], d.dims[2], d.dims[3] = k.dims[1], k.dims[3], k.dims[4], k.dims[5]
+		default:
+			continue
+		}
+		t := derived[d]
+		if t == nil {
+			t = &entry{}
+			derived[d] = t
+		}
+		t.m.AddCounts(&en.m)
+		t.response = mergeSketch(t.response, en.response)
+		t.backend = mergeSketch(t.backend, en.backend)
+	}
+	for k, en := range derived {
+		a.entries[k] = en
+	}
+}
+
+// AddRows merges rows (drained from a finer Aggregator) into a's entries.
+func (a *Aggregator) AddRows(rows []apilens.RollupRow) error {
+	for i := range rows {
+		r := &rows[i]
+		base := a.baseOf(r.Family)
+		k := key{family: r.Family, bucket: base.Truncate(time.Unix(r.Bucket, 0)).Unix(), dims: r.Dims}
+		en := a.entries[k]
+		if en == nil {
+			en = &entry{}
+			a.entries[k] = en
+		}
+		en.m.AddCounts(&r.Measures)
+		var err error
+		if en.response, err = mergeEncoded(en.response, r.ResponseSketch); err != nil {
+			return err
+		}
+		if en.backend, err = mergeEncoded(en.backend, r.BackendSketch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func mergeEncoded(dst *sketch.Sketch, b []byte) (*sketch.Sketch, error) {
+	if len(b) == 0 {
+		return dst, nil
+	}
+	if dst == nil {
+		return sketch.Decode(b)
+	}
+	return dst, dst.MergeEncoded(b)
+}
+
+// Drain empties the Aggregator. It returns the rows to store — at each of
+// its granularities, those still within retention at now — and the carry:
+// every row at its coarsest granularity, retention or not, for a coarser
+// Aggregator to take on (a backfill older than the hour retention still
+// counts in days, months and years).
+func (a *Aggregator) Drain(now time.Time) (rows, carry []apilens.RollupRow) {
+	if a.fromEvents {
+		a.derive()
+		a.fromEvents = false
+	}
 	type coarseKey struct {
 		key
 		gran apilens.Granularity
 	}
+	top := a.opts.Grans[len(a.opts.Grans)-1]
 	coarse := make(map[coarseKey]*entry, len(a.entries))
-	nbase := 0
 	for k, en := range a.entries {
 		base := a.baseOf(k.family)
 		b0 := time.Unix(k.bucket, 0).UTC()
-		if k.family.Keeps(base, b0, now, a.opts.Retention) {
-			nbase++
-		}
 		for _, g := range a.opts.Grans {
 			if g <= base {
 				continue
 			}
-			b := g.Truncate(b0)
-			if !k.family.Keeps(g, b, now, a.opts.Retention) {
-				continue
-			}
 			ck := coarseKey{k, g}
-			ck.bucket = b.Unix()
+			ck.bucket = g.Truncate(b0).Unix()
 			c := coarse[ck]
 			if c == nil {
 				c = &entry{}
@@ -246,17 +312,24 @@ func (a *Aggregator) Drain(now time.Time) []apilens.RollupRow {
 			c.backend = mergeSketch(c.backend, en.backend)
 		}
 	}
-	rows := make([]apilens.RollupRow, 0, nbase+len(coarse))
-	for k, en := range a.entries {
-		if base := a.baseOf(k.family); k.family.Keeps(base, time.Unix(k.bucket, 0), now, a.opts.Retention) {
-			rows = append(rows, row(k, base, en))
+	rows = make([]apilens.RollupRow, 0, len(a.entries)+len(coarse))
+	emit := func(k key, g apilens.Granularity, en *entry) {
+		r := row(k, g, en)
+		if k.family.Keeps(g, time.Unix(k.bucket, 0), now, a.opts.Retention) {
+			rows = append(rows, r)
+		}
+		if g == top {
+			carry = append(carry, r)
 		}
 	}
+	for k, en := range a.entries {
+		emit(k, a.baseOf(k.family), en)
+	}
 	for k, en := range coarse {
-		rows = append(rows, row(k.key, k.gran, en))
+		emit(k.key, k.gran, en)
 	}
 	a.entries = make(map[key]*entry, len(a.entries))
-	return rows
+	return rows, carry
 }
 
 func mergeSketch(dst, src *sketch.Sketch) *sketch.Sketch {

@@ -10,8 +10,10 @@ import (
 // The batch codec is apilens's own compact binary form of events, used for
 // spool records and raw-event batches. It is written by hand because it is
 // the hot path between the receivers and the rollups: varints and
-// length-prefixed strings, no reflection, and string interning on decode
-// (dimension values repeat, so most decoded strings allocate nothing).
+// length-prefixed strings, no reflection. Decoding copies the input once
+// into one string and every decoded string is a view of it, so a batch
+// costs one allocation however many strings it holds; whoever keeps a
+// decoded string beyond the batch should strings.Clone it.
 //
 //	batch  = version:u8 key:str count:uvarint event*
 //	event  = timestamp:varint(unix ns) str×25 int×6 flags:u8 properties:str
@@ -75,23 +77,18 @@ func appendStr(dst []byte, s string) []byte {
 // errCorrupt is wrapped by every decoding error.
 var errCorrupt = errors.New("corrupt event batch")
 
-// Decoder decodes batches, interning repeated strings. It is not safe for
-// concurrent use; keep one per consumer.
-type Decoder struct {
-	intern map[string]string
-}
-
-// maxInterned bounds the intern table; it is cleared when full.
-const maxInterned = 1 << 16
+// Decoder decodes batches. It is not safe for concurrent use; keep one per
+// consumer.
+type Decoder struct{}
 
 // DecodeBatch decodes a batch written by AppendBatch into b, reusing
 // b.Events' storage.
 func (d *Decoder) DecodeBatch(data []byte, b *Batch) error {
-	r := reader{buf: data, d: d}
+	r := newReader(data)
 	if v := r.byte(); v != batchVersion {
 		return fmt.Errorf("%w: unknown version %d", errCorrupt, v)
 	}
-	b.Key = r.str(false)
+	b.Key = r.str()
 	n := r.uvarint()
 	if r.err != nil {
 		return r.err
@@ -117,7 +114,7 @@ func (d *Decoder) DecodeBatch(data []byte, b *Batch) error {
 // DecodeEvents decodes a sequence of events written by AppendEvent (the
 // raw-batch form) and calls fn for each; e is reused between calls.
 func (d *Decoder) DecodeEvents(data []byte, fn func(e *Event) error) error {
-	r := reader{buf: data, d: d}
+	r := newReader(data)
 	var e Event
 	for len(r.buf) > 0 {
 		e = Event{}
@@ -135,8 +132,12 @@ func (d *Decoder) DecodeEvents(data []byte, fn func(e *Event) error) error {
 type reader struct {
 	buf []byte
 	err error
-	d   *Decoder
+	// all is the whole input as one string: decoded strings are views of
+	// it, at offset len(all)-len(buf).
+	all string
 }
+
+func newReader(data []byte) reader { return reader{buf: data, all: string(data)} }
 
 func (r *reader) fail(what string) {
 	if r.err == nil {
@@ -175,26 +176,21 @@ func (r *reader) varint() int64 {
 	return v
 }
 
-// str reads a string; intern shares the storage of repeated values.
-func (r *reader) str(intern bool) string {
+// str reads a string, a view of the input when the reader has one.
+func (r *reader) str() string {
 	n := r.uvarint()
 	if n > uint64(len(r.buf)) {
 		r.fail("string")
 		return ""
 	}
-	b := r.buf[:n]
+	var s string
+	if r.all != "" {
+		off := len(r.all) - len(r.buf)
+		s = r.all[off : off+int(n)]
+	} else {
+		s = string(r.buf[:n])
+	}
 	r.buf = r.buf[n:]
-	if !intern || r.d == nil || n > 256 {
-		return string(b)
-	}
-	if s, ok := r.d.intern[string(b)]; ok {
-		return s
-	}
-	if r.d.intern == nil || len(r.d.intern) >= maxInterned {
-		r.d.intern = make(map[string]string, 1024)
-	}
-	s := string(b)
-	r.d.intern[s] = s
 	return s
 }
 
@@ -208,7 +204,7 @@ func (r *reader) event(e *Event) {
 		&e.UserName, &e.UserIP, &e.UserAgentHeader, &e.EventType, &e.ErrorType,
 		&e.ErrorMessage, &e.Country, &e.City,
 	} {
-		*p = r.str(p != &e.CorrelationID)
+		*p = r.str()
 	}
 	e.ProxyResponseCode = int(r.varint())
 	e.TargetResponseCode = int(r.varint())
@@ -218,10 +214,10 @@ func (r *reader) event(e *Event) {
 	e.RequestMediationLatency = r.varint()
 	e.ResponseMediationLatency = r.varint()
 	e.ResponseCacheHit = r.byte()&1 != 0
-	e.Browser = r.str(true)
-	e.OS = r.str(true)
-	e.Device = r.str(true)
-	if p := r.str(false); p != "" {
+	e.Browser = r.str()
+	e.OS = r.str()
+	e.Device = r.str()
+	if p := r.str(); p != "" {
 		e.Properties = []byte(p)
 	} else {
 		e.Properties = nil
@@ -235,6 +231,6 @@ func BatchKey(data []byte) (string, error) {
 	if v := r.byte(); v != batchVersion {
 		return "", fmt.Errorf("%w: unknown version %d", errCorrupt, v)
 	}
-	k := r.str(false)
+	k := r.str()
 	return k, r.err
 }

@@ -10,13 +10,14 @@ package ingest
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
-	"github.com/klauspost/compress/zstd"
+	"github.com/klauspost/compress/s2"
 
 	"github.com/apilens/apilens"
 	"github.com/apilens/apilens/rollup"
@@ -30,20 +31,25 @@ import (
 const (
 	Stream       = "events"
 	StreamCoarse = "events@coarse"
+	// StreamRaw is the position of the raw-event batches, written in chunks
+	// on their own so they never pile up in memory for a whole flush.
+	StreamRaw = "events@raw"
 )
 
 // StartOffset returns the log position replay must start from: the lower
 // of the tiers' stored positions.
 func StartOffset(ctx context.Context, store Store) (int64, error) {
-	fine, err := store.StreamOffset(ctx, Stream)
-	if err != nil {
-		return 0, fmt.Errorf("read stream position: %w", err)
+	start := int64(-1)
+	for _, s := range []string{Stream, StreamCoarse, StreamRaw} {
+		off, err := store.StreamOffset(ctx, s)
+		if err != nil {
+			return 0, fmt.Errorf("read %s stream position: %w", s, err)
+		}
+		if start < 0 || off < start {
+			start = off
+		}
 	}
-	coarse, err := store.StreamOffset(ctx, StreamCoarse)
-	if err != nil {
-		return 0, fmt.Errorf("read stream position: %w", err)
-	}
-	return min(fine, coarse), nil
+	return start, nil
 }
 
 // Log is the durable buffer between receivers and the consumer: package
@@ -108,6 +114,8 @@ type Pipeline struct {
 	// Flushes are applied in order, fine before coarse, so coarseFrom ≤
 	// fineFrom always holds.
 	fineFrom, coarseFrom int64
+	rawFrom              int64
+	rawFlushes           chan *apilens.Flush
 	flushes              chan *apilens.Flush
 	done                 chan struct{}
 	cancel               context.CancelFunc
@@ -168,8 +176,12 @@ func (p *Pipeline) Start(ctx context.Context) error {
 	if p.coarseFrom, err = p.opts.Store.StreamOffset(ctx, StreamCoarse); err != nil {
 		return fmt.Errorf("read stream position: %w", err)
 	}
-	p.flushed[Stream], p.flushed[StreamCoarse] = p.fineFrom, p.coarseFrom
-	start := min(p.fineFrom, p.coarseFrom)
+	if p.rawFrom, err = p.opts.Store.StreamOffset(ctx, StreamRaw); err != nil {
+		return fmt.Errorf("read stream position: %w", err)
+	}
+	p.flushed[Stream], p.flushed[StreamCoarse], p.flushed[StreamRaw] = p.fineFrom, p.coarseFrom, p.rawFrom
+	start := min(p.fineFrom, p.coarseFrom, p.rawFrom)
+	p.rawFlushes = make(chan *apilens.Flush, 4)
 	since := p.opts.Now().Add(-p.opts.IdempotencyWindow)
 	keys, err := p.opts.Store.IdempotencyKeys(ctx, since)
 	if err != nil {
@@ -202,13 +214,20 @@ func (p *Pipeline) Start(ctx context.Context) error {
 	flusherDone := make(chan struct{})
 	go func() {
 		defer close(flusherDone)
-		p.flusher(cctx)
+		p.flusher(cctx, p.flushes)
+	}()
+	rawDone := make(chan struct{})
+	go func() {
+		defer close(rawDone)
+		p.flusher(cctx, p.rawFlushes)
 	}()
 	go func() {
 		defer close(p.done)
 		p.consume(cctx, start)
 		close(p.flushes)
+		close(p.rawFlushes)
 		<-flusherDone
+		<-rawDone
 	}()
 	return nil
 }
@@ -305,6 +324,7 @@ func (p *Pipeline) consume(ctx context.Context, start int64) {
 		batch   apilens.Batch
 		raw     rawBuilder
 		keys    []apilens.IdempotencyKey
+		rawPos  int64 // after the last record in raw
 
 		pos         = start        // after the last record read
 		coarsePos   = p.coarseFrom // after the last record the coarse tier holds
@@ -324,8 +344,16 @@ func (p *Pipeline) consume(ctx context.Context, start int64) {
 		}
 		coarsePos, coarseDirty = max(coarsePos, upTo), true
 	}
+	// Raw chunks go to their own flusher, cut when full and at each fine
+	// flush, so raw events show up about as soon as the figures do.
+	cutRaw := func() {
+		if b, ok := raw.cut(); ok {
+			p.rawFlushes <- &apilens.Flush{Stream: StreamRaw, Offset: rawPos, Raw: []apilens.RawBatch{b}}
+		}
+	}
 	flushFine := func() {
 		fineDeadline = time.Now().Add(p.opts.FlushInterval)
+		cutRaw()
 		if catchupPos > 0 {
 			_, carry := catchup.Drain(p.opts.Now())
 			feedCoarse(carry, catchupPos)
@@ -336,7 +364,7 @@ func (p *Pipeline) consume(ctx context.Context, start int64) {
 		}
 		rows, carry := fine.Drain(p.opts.Now())
 		feedCoarse(carry, pos)
-		f := &apilens.Flush{Stream: Stream, Offset: pos, Rows: rows, Raw: raw.finish(), Keys: keys}
+		f := &apilens.Flush{Stream: Stream, Offset: pos, Rows: rows, Keys: keys}
 		keys = nil
 		p.m.flushEvents.Observe(float64(fineEvents))
 		fineEvents, fineDirty = 0, false
@@ -371,6 +399,7 @@ func (p *Pipeline) consume(ctx context.Context, start int64) {
 		if ctx.Err() != nil {
 			flushFine()
 			flushCoarse()
+			cutRaw()
 			return
 		}
 		if err != nil {
@@ -379,16 +408,28 @@ func (p *Pipeline) consume(ctx context.Context, start int64) {
 			continue
 		}
 		if ok {
+			var rb *rawBuilder
+			if end > p.rawFrom {
+				// Raw events are the log records as they are: the form they
+				// were acknowledged in, not re-encoded.
+				raw.add(data)
+				rawPos, rb = end, &raw
+			}
 			switch {
 			case end > p.fineFrom:
-				if n := p.apply(data, fine, &dec, &batch, &raw, &keys); n >= 0 {
+				if n := p.apply(data, fine, &dec, &batch, rb, &keys); n >= 0 {
 					fineEvents += n
 					fineDirty = true
 				}
 			case end > p.coarseFrom:
-				if p.apply(data, catchup, &dec, &batch, nil, nil) >= 0 {
+				if p.apply(data, catchup, &dec, &batch, rb, nil) >= 0 {
 					catchupPos = end
 				}
+			case rb != nil:
+				p.apply(data, nil, &dec, &batch, rb, nil)
+			}
+			if raw.n >= rawBatchEvents {
+				cutRaw()
 			}
 			pos = end
 		}
@@ -402,9 +443,9 @@ func (p *Pipeline) consume(ctx context.Context, start int64) {
 	}
 }
 
-// apply decodes one log record and counts its events into agg, and into
-// raw and keys when they are given. It returns the number of events, or -1
-// for a record it could not decode.
+// apply decodes one log record and counts its events into agg (when not
+// nil), its time range into raw and its key into keys (when given). It
+// returns the number of events, or -1 for a record it could not decode.
 func (p *Pipeline) apply(data []byte, agg *rollup.Aggregator, dec *apilens.Decoder, batch *apilens.Batch, raw *rawBuilder, keys *[]apilens.IdempotencyKey) int {
 	if err := dec.DecodeBatch(data, batch); err != nil {
 		// The log checks every record's CRC, so this is a bug or a version
@@ -418,13 +459,16 @@ func (p *Pipeline) apply(data []byte, agg *rollup.Aggregator, dec *apilens.Decod
 	}
 	for i := range batch.Events {
 		e := &batch.Events[i]
+		if raw != nil {
+			raw.span(e.RequestTimestamp)
+		}
+		if agg == nil {
+			continue
+		}
 		if p.opts.Enrich != nil {
 			p.opts.Enrich(e)
 		}
 		agg.Add(e)
-		if raw != nil {
-			raw.add(e)
-		}
 	}
 	p.m.consumed.Add(float64(len(batch.Events)))
 	return len(batch.Events)
@@ -433,9 +477,9 @@ func (p *Pipeline) apply(data []byte, agg *rollup.Aggregator, dec *apilens.Decod
 // flusher applies flushes in order, retrying until the store takes each
 // one: while the database is down, receivers keep acknowledging into the
 // log until it is full.
-func (p *Pipeline) flusher(ctx context.Context) {
+func (p *Pipeline) flusher(ctx context.Context, flushes <-chan *apilens.Flush) {
 	gaveUp := false
-	for f := range p.flushes {
+	for f := range flushes {
 		if gaveUp {
 			// A coarse flush must never commit past a fine one that did not:
 			// what was given up is replayed from the log at the next start.
@@ -489,53 +533,66 @@ func (p *Pipeline) expireKeys() {
 // rawBatchEvents bounds a raw batch so a drill-down decompresses little.
 const rawBatchEvents = 20_000
 
-var zenc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
-
-// rawBuilder collects raw events into compressed batches.
+// rawBuilder collects log records into a raw batch: a sequence of
+// length-prefixed encoded batches (codec.go), compressed with S2, which
+// costs a fraction of zstd's time on the hot path.
 type rawBuilder struct {
 	buf      []byte
-	n        int
+	n        int // events
 	min, max time.Time
-	done     []apilens.RawBatch
 }
 
-func (b *rawBuilder) add(e *apilens.Event) {
-	if b.n == 0 || e.RequestTimestamp.Before(b.min) {
-		b.min = e.RequestTimestamp
+// add appends one log record.
+func (b *rawBuilder) add(record []byte) {
+	b.buf = binary.AppendUvarint(b.buf, uint64(len(record)))
+	b.buf = append(b.buf, record...)
+}
+
+// span widens the batch's time range to t and counts an event.
+func (b *rawBuilder) span(t time.Time) {
+	if b.n == 0 || t.Before(b.min) {
+		b.min = t
 	}
-	if b.n == 0 || e.RequestTimestamp.After(b.max) {
-		b.max = e.RequestTimestamp
+	if b.n == 0 || t.After(b.max) {
+		b.max = t
 	}
-	b.buf = apilens.AppendEvent(b.buf, e)
 	b.n++
-	if b.n >= rawBatchEvents {
-		b.cut()
-	}
 }
 
-func (b *rawBuilder) cut() {
+// cut returns the batch built so far, if any, and starts a new one.
+func (b *rawBuilder) cut() (apilens.RawBatch, bool) {
 	if b.n == 0 {
-		return
+		b.buf = b.buf[:0]
+		return apilens.RawBatch{}, false
 	}
-	b.done = append(b.done, apilens.RawBatch{MinTime: b.min, MaxTime: b.max, Count: b.n, Data: zenc.EncodeAll(b.buf, nil)})
+	rb := apilens.RawBatch{MinTime: b.min, MaxTime: b.max, Count: b.n, Data: s2.Encode(nil, b.buf)}
 	b.buf, b.n = b.buf[:0], 0
-}
-
-func (b *rawBuilder) finish() []apilens.RawBatch {
-	b.cut()
-	d := b.done
-	b.done = nil
-	return d
+	return rb, true
 }
 
 // DecodeRaw calls fn for each event of a raw batch.
 func DecodeRaw(rb *apilens.RawBatch, fn func(*apilens.Event) error) error {
-	data, err := zdec.DecodeAll(rb.Data, nil)
+	data, err := s2.Decode(nil, rb.Data)
 	if err != nil {
 		return fmt.Errorf("decompress raw batch %d: %w", rb.ID, err)
 	}
 	var d apilens.Decoder
-	return d.DecodeEvents(data, fn)
+	var batch apilens.Batch
+	for len(data) > 0 {
+		n, k := binary.Uvarint(data)
+		if k <= 0 || n > uint64(len(data)-k) {
+			return fmt.Errorf("raw batch %d: corrupt record length", rb.ID)
+		}
+		rec := data[k : k+int(n)]
+		data = data[k+int(n):]
+		if err := d.DecodeBatch(rec, &batch); err != nil {
+			return fmt.Errorf("raw batch %d: %w", rb.ID, err)
+		}
+		for i := range batch.Events {
+			if err := fn(&batch.Events[i]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
-
-var zdec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1))

@@ -12,7 +12,7 @@ package rollup
 import (
 	"log/slog"
 	"strconv"
-	"sync"
+	"strings"
 	"time"
 
 	"github.com/apilens/apilens"
@@ -123,6 +123,15 @@ func (a *Aggregator) Add(e *apilens.Event) {
 		a.limit.Value(tenant, apilens.DimDevice, orOther(e.Device)), api, tenant)
 }
 
+// cloneDims copies k's dimension values: event strings are views of whole
+// decoded batches, which a long-lived map key must not keep alive.
+func cloneDims(k key) key {
+	for i, d := range k.dims {
+		k.dims[i] = strings.Clone(d)
+	}
+	return k
+}
+
 func orNA(s string) string {
 	if s == "" {
 		return apilens.NotAvailable
@@ -194,7 +203,7 @@ func (a *Aggregator) add(f apilens.Family, buckets *[apilens.Year + 1]int64, e *
 	en := a.entries[k]
 	if en == nil {
 		en = &entry{}
-		a.entries[k] = en
+		a.entries[cloneDims(k)] = en
 	}
 	en.m.AddCounts(m)
 	if !f.Spec().Latency || e.IsFault() {
@@ -253,7 +262,7 @@ func (a *Aggregator) AddRows(rows []apilens.RollupRow) error {
 		en := a.entries[k]
 		if en == nil {
 			en = &entry{}
-			a.entries[k] = en
+			a.entries[cloneDims(k)] = en
 		}
 		en.m.AddCounts(&r.Measures)
 		var err error
@@ -354,13 +363,12 @@ func row(k key, g apilens.Granularity, en *entry) apilens.RollupRow {
 	return r
 }
 
-// Limiter caps the distinct values of each dimension per tenant. It is
-// safe for concurrent use.
+// Limiter caps the distinct values of each dimension per tenant. It is not
+// safe for concurrent use: one consumer goroutine owns it.
 type Limiter struct {
 	cap    func(string) int
 	onFold func(string)
 	log    *slog.Logger
-	mu     sync.Mutex
 	sets   map[limitKey]map[string]struct{}
 	warned map[limitKey]bool
 }
@@ -382,25 +390,23 @@ func NewLimiter(cap func(string) int, onFold func(string), log *slog.Logger) *Li
 // Value returns v if dimension dim of tenant may take it, else OTHER.
 func (l *Limiter) Value(tenant, dim, v string) string {
 	k := limitKey{tenant, dim}
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	set := l.sets[k]
 	if _, ok := set[v]; ok {
 		return v
 	}
 	if set == nil {
 		set = make(map[string]struct{})
-		l.sets[k] = set
+		l.sets[limitKey{strings.Clone(tenant), dim}] = set
 	}
 	if len(set) >= l.cap(dim) {
 		l.onFold(dim)
 		if !l.warned[k] {
-			l.warned[k] = true
+			l.warned[limitKey{strings.Clone(tenant), dim}] = true
 			l.log.Warn("dimension reached its cap of distinct values; new values fold into OTHER",
 				"tenant", tenant, "dimension", dim, "cap", l.cap(dim))
 		}
 		return apilens.Other
 	}
-	set[v] = struct{}{}
+	set[strings.Clone(v)] = struct{}{}
 	return v
 }

@@ -187,6 +187,39 @@ func TestServerAnswersEqualBruteForce(t *testing.T) {
 	}
 	waitFlushed(t, c, int64(len(posted)), now)
 
+	// The raw batches hold every accepted event once, as posted.
+	correlation := map[string]int{}
+	for _, e := range posted {
+		correlation[e.CorrelationID]++
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		raw := 0
+		seen := map[string]int{}
+		err := m.Store.RawBatches(context.Background(), now.Add(-400*time.Hour), now.Add(time.Hour), func(rb *apilens.RawBatch) error {
+			return ingest.DecodeRaw(rb, func(e *apilens.Event) error {
+				raw++
+				seen[e.CorrelationID]++
+				return nil
+			})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if raw == len(posted) {
+			for id, n := range correlation {
+				if seen[id] != n {
+					t.Fatalf("raw events: correlation id %s seen %d times, posted %d", id, seen[id], n)
+				}
+			}
+			break
+		}
+		if raw > len(posted) || time.Now().After(deadline) {
+			t.Fatalf("raw events: %d stored, want %d", raw, len(posted))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
 	check := func(from, to time.Time, params string, match func(*apilens.Event) bool) {
 		t.Helper()
 		from, to = from.Truncate(time.Second), to.Truncate(time.Second) // as sent: RFC 3339 seconds

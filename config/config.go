@@ -67,6 +67,9 @@ type ServerConfig struct {
 	PublicURL string `toml:"public_url"`
 	// Profile is one of ProfileServer, ProfileWorker, ProfileDashboard.
 	Profile string `toml:"profile"`
+	// MemoryLimit is the Go runtime's soft memory limit (GOMEMLIMIT
+	// overrides it); 0 means none.
+	MemoryLimit Size `toml:"memory_limit"`
 }
 
 // TLSConfig is the [tls] table: PEM files for the HTTP listener. Both empty
@@ -225,9 +228,10 @@ const day = 24 * time.Hour
 func Default() *Config {
 	return &Config{
 		Server: ServerConfig{
-			HTTPAddr: ":9090",
-			DataDir:  "./apilens-data",
-			Profile:  ProfileServer,
+			HTTPAddr:    ":9090",
+			DataDir:     "./apilens-data",
+			Profile:     ProfileServer,
+			MemoryLimit: 512 * MiB,
 		},
 		Admin: AdminConfig{User: "admin"},
 		Database: DatabaseConfig{
@@ -242,7 +246,7 @@ func Default() *Config {
 			MaxBodyBytes:        16 * MiB,
 			MaxInFlight:         64,
 			SpoolMaxBytes:       1 * GiB,
-			SpoolMemoryBytes:    64 * MiB,
+			SpoolMemoryBytes:    16 * MiB,
 			SpoolSegmentBytes:   64 * MiB,
 			FlushInterval:       Duration(5 * time.Second),
 			CoarseFlushInterval: Duration(30 * time.Second),

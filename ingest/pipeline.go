@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -455,7 +456,8 @@ func (p *Pipeline) apply(data []byte, agg *rollup.Aggregator, dec *apilens.Decod
 		return -1
 	}
 	if keys != nil && batch.Key != "" {
-		*keys = append(*keys, apilens.IdempotencyKey{Key: batch.Key, Seen: p.opts.Now()})
+		// Clone: the key is a view of the whole record.
+		*keys = append(*keys, apilens.IdempotencyKey{Key: strings.Clone(batch.Key), Seen: p.opts.Now()})
 	}
 	for i := range batch.Events {
 		e := &batch.Events[i]

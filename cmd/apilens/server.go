@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -123,6 +124,11 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	if m.Stdout == nil {
 		m.Stdout = io.Discard
+	}
+	// A soft memory limit makes the GC work harder as the heap nears it,
+	// instead of letting a burst double the heap; GOMEMLIMIT overrides it.
+	if os.Getenv("GOMEMLIMIT") == "" && cfg.Server.MemoryLimit > 0 {
+		debug.SetMemoryLimit(int64(cfg.Server.MemoryLimit))
 	}
 	if err := os.MkdirAll(cfg.Server.DataDir, 0o750); err != nil {
 		return fmt.Errorf("create data directory: %w", err)

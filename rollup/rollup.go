@@ -383,6 +383,9 @@ func NewLimiter(cap func(string) int, onFold func(string), log *slog.Logger) *Li
 	if onFold == nil {
 		onFold = func(string) {}
 	}
+	if log == nil {
+		log = slog.Default()
+	}
 	return &Limiter{cap: cap, onFold: onFold, log: log,
 		sets: make(map[limitKey]map[string]struct{}), warned: make(map[limitKey]bool)}
 }

@@ -42,11 +42,17 @@ func register(name, summary string, run func(ctx context.Context, env *cmdEnv, a
 // errUsage reports bad usage; the usage was already printed.
 var errUsage = errors.New("usage")
 
+// errHelp reports that -h was asked for and answered: nothing else runs.
+var errHelp = errors.New("help")
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	env := &cmdEnv{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, environ: os.Environ}
 	err := run(ctx, env, os.Args[1:])
 	stop()
+	if errors.Is(err, errHelp) {
+		return
+	}
 	if err != nil {
 		if !errors.Is(err, errUsage) {
 			fmt.Fprintln(os.Stderr, "apilens:", err)
@@ -97,11 +103,12 @@ func newFlagSet(env *cmdEnv, name, usageLine string) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags parses args into fs, mapping a parse error to errUsage.
+// parseFlags parses args into fs, mapping a parse error to errUsage and
+// -h to errHelp, so that the caller returns without running.
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return nil
+			return errHelp
 		}
 		return errUsage
 	}

@@ -116,13 +116,8 @@ func runSimulate(ctx context.Context, env *cmdEnv, args []string) error {
 	fs := newFlagSet(env, "simulate", "[--url URL] [--rate N] [--duration D | --count N] [--backfill-from T [--backfill-to T]]")
 	var f simulateFlags
 	f.add(fs)
-	// Parsed here rather than with parseFlags so that -h stops after the
-	// usage instead of starting a run.
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(env.stderr, "apilens simulate: unexpected argument %q\n", fs.Arg(0))

@@ -1,0 +1,178 @@
+package rollup
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/apilens/apilens"
+	"github.com/apilens/apilens/sketch"
+)
+
+func event(rng *rand.Rand, ts time.Time) apilens.Event {
+	e := apilens.Event{
+		RequestTimestamp:       ts,
+		APIName:                fmt.Sprintf("api%d", rng.IntN(4)),
+		APIVersion:             "1.0.0",
+		APICreatorTenantDomain: []string{"carbon.super", "t1.com"}[rng.IntN(2)],
+		ApplicationName:        fmt.Sprintf("app%d", rng.IntN(5)),
+		UserName:               fmt.Sprintf("u%d", rng.IntN(30)),
+		ProxyResponseCode:      []int{200, 200, 200, 404, 503}[rng.IntN(5)],
+		ResponseLatency:        rng.Int64N(2000),
+		BackendLatency:         rng.Int64N(1500),
+		EventType:              apilens.EventResponse,
+	}
+	if rng.IntN(6) == 0 {
+		e.EventType, e.ErrorType, e.ErrorMessage, e.ProxyResponseCode = apilens.EventFault, apilens.FaultThrottled, "API_LEVEL_LIMIT_EXCEEDED", 429
+	}
+	e.Normalize()
+	return e
+}
+
+// TestTiersEqualBruteForce aggregates events through the fine tier, carries
+// its hour rows into the coarse tier, and checks every stored row of the
+// total, application and user families against a direct count, including
+// events older than the hour retention, which count only in coarse rows.
+func TestTiersEqualBruteForce(t *testing.T) {
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	rng := rand.New(rand.NewPCG(1, 2))
+	var events []apilens.Event
+	for i := 0; i < 20000; i++ {
+		ago := time.Duration(rng.Int64N(int64(200 * 24 * time.Hour)))
+		if i%2 == 0 {
+			ago = time.Duration(rng.Int64N(int64(100 * time.Hour)))
+		}
+		events = append(events, event(rng, now.Add(-ago)))
+	}
+	r := apilens.DefaultRetention()
+	lim := NewLimiter(nil, nil, nil)
+	fine := New(Options{Grans: []apilens.Granularity{apilens.Minute, apilens.Hour}, Limiter: lim})
+	coarse := New(Options{Grans: []apilens.Granularity{apilens.Day, apilens.Month, apilens.Year}, Limiter: lim})
+	var stored []apilens.RollupRow
+	for part := 0; part < 4; part++ { // several fine flushes feed one coarse flush
+		for i := part; i < len(events); i += 4 {
+			fine.Add(&events[i])
+		}
+		rows, carry := fine.Drain(now)
+		stored = append(stored, rows...)
+		if err := coarse.AddRows(carry); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, _ := coarse.Drain(now)
+	stored = append(stored, rows...)
+
+	type cell struct {
+		f      apilens.Family
+		g      apilens.Granularity
+		bucket int64
+		key    string
+	}
+	// Flushes carry deltas: the rows of one key add up, as a store adds them.
+	got := map[cell]*apilens.RollupRow{}
+	for _, row := range stored {
+		c := cell{row.Family, row.Gran, row.Bucket, fmt.Sprint(row.Dims)}
+		if !r.Keeps(row.Gran, time.Unix(row.Bucket, 0), now) {
+			t.Fatalf("row past retention emitted: %s %v", row.Gran, time.Unix(row.Bucket, 0).UTC())
+		}
+		sum := got[c]
+		if sum == nil {
+			sum = &apilens.RollupRow{}
+			got[c] = sum
+		}
+		sum.AddCounts(&row.Measures)
+		merged, err := sketch.MergeEncoded(sum.ResponseSketch, row.ResponseSketch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum.ResponseSketch = merged
+	}
+	want := map[cell]*apilens.Measures{}
+	lat := map[cell][]float64{}
+	for _, e := range events {
+		for _, g := range apilens.Granularities {
+			b := g.Truncate(e.RequestTimestamp)
+			for _, fk := range []struct {
+				f    apilens.Family
+				dims [apilens.MaxDims]string
+			}{
+				{apilens.FamilyTotal, [apilens.MaxDims]string{e.Tenant()}},
+				{apilens.FamilyApplication, [apilens.MaxDims]string{e.ApplicationName, e.ApplicationOwner, e.ApplicationID, e.Tenant()}},
+				{apilens.FamilyUser, [apilens.MaxDims]string{e.ApplicationName, e.UserName, e.Tenant()}},
+			} {
+				if !fk.f.Keeps(g, b, now, r) {
+					continue
+				}
+				c := cell{fk.f, g, b.Unix(), fmt.Sprint(fk.dims)}
+				m := want[c]
+				if m == nil {
+					m = &apilens.Measures{}
+					want[c] = m
+				}
+				var one apilens.Measures
+				measure(&e, &one)
+				m.AddCounts(&one)
+				if !e.IsFault() {
+					lat[c] = append(lat[c], float64(e.ResponseLatency))
+				}
+			}
+		}
+	}
+	for c, m := range want {
+		row, ok := got[c]
+		if !ok {
+			t.Fatalf("missing row %+v", c)
+		}
+		if row.Requests != m.Requests || row.Successful != m.Successful || row.Throttled != m.Throttled ||
+			row.Status5xx != m.Status5xx || row.ResponseLatencySum != m.ResponseLatencySum {
+			t.Fatalf("%+v: got %+v, want %+v", c, row.Measures, *m)
+		}
+		if c.f.Spec().Latency && len(lat[c]) > 0 {
+			s, err := sketch.Decode(row.ResponseSketch)
+			if err != nil || s.Count() != float64(len(lat[c])) {
+				t.Fatalf("%+v: sketch count %v, want %d (%v)", c, s.Count(), len(lat[c]), err)
+			}
+		}
+	}
+	// Nothing but the checked families' rows may be missing from want.
+	for c := range got {
+		if c.f == apilens.FamilyTotal || c.f == apilens.FamilyApplication || c.f == apilens.FamilyUser {
+			if _, ok := want[c]; !ok {
+				t.Fatalf("unexpected row %+v", c)
+			}
+		}
+	}
+}
+
+func TestLimiterFoldsPastCap(t *testing.T) {
+	folded := 0
+	l := NewLimiter(func(dim string) int { return 2 }, func(string) { folded++ }, nil)
+	for _, v := range []string{"a", "b", "a", "c", "d", "b"} {
+		l.Value("t", apilens.DimAPI, v)
+	}
+	if got := l.Value("t", apilens.DimAPI, "c"); got != apilens.Other {
+		t.Fatalf("third value = %q, want OTHER", got)
+	}
+	if got := l.Value("t2", apilens.DimAPI, "c"); got != "c" {
+		t.Fatalf("another tenant's first value = %q, want c", got)
+	}
+	if folded != 3 {
+		t.Fatalf("folded %d, want 3", folded)
+	}
+}
+
+func BenchmarkAdd(b *testing.B) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	now := time.Now()
+	events := make([]apilens.Event, 4096)
+	for i := range events {
+		events[i] = event(rng, now.Add(-time.Duration(rng.IntN(300))*time.Second))
+	}
+	a := New(Options{Grans: []apilens.Granularity{apilens.Minute, apilens.Hour}})
+	i := 0
+	for b.Loop() {
+		a.Add(&events[i%len(events)])
+		i++
+	}
+}

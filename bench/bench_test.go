@@ -226,9 +226,13 @@ func BenchmarkSummaryYear(b *testing.B) {
 	}
 	srv.waitRolledUp(b, from.Add(-time.Hour), now.Add(time.Hour), stats.Accepted)
 
-	var top struct{ Items []struct{ Labels map[string]string } }
+	var top struct {
+		Items []struct{ Labels map[string]string }
+	}
 	srv.get(b, "/api/v1/traffic/top?dimension=api&limit=100&from="+url.QueryEscape(from.Format(time.RFC3339)), &top)
-	var apps struct{ Items []struct{ Labels map[string]string } }
+	var apps struct {
+		Items []struct{ Labels map[string]string }
+	}
 	srv.get(b, "/api/v1/traffic/top?dimension=application&limit=1000&from="+url.QueryEscape(from.Format(time.RFC3339)), &apps)
 	rng := rand.New(rand.NewPCG(1, 2))
 	var lat []time.Duration

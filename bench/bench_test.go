@@ -208,7 +208,7 @@ func BenchmarkSummaryYear(b *testing.B) {
 	srv := start(b, bin)
 	defer srv.stop()
 
-	events := int64(2_000_000)
+	events := int64(500_000)
 	if v, err := strconv.ParseInt(os.Getenv("APILENS_BENCH_YEAR_EVENTS"), 10, 64); err == nil {
 		events = v
 	}

@@ -250,7 +250,7 @@ func Default() *Config {
 			SpoolSegmentBytes:   64 * MiB,
 			FlushInterval:       Duration(5 * time.Second),
 			CoarseFlushInterval: Duration(30 * time.Second),
-			FlushMaxRows:        200000,
+			FlushMaxRows:        100000,
 			IdempotencyWindow:   Duration(time.Hour),
 		},
 		Rollup: RollupConfig{

@@ -93,7 +93,7 @@ type Options struct {
 	Cap               func(dim string) int
 	FlushInterval     time.Duration // fine tier (minutes, hours, raw events): default 5s
 	CoarseInterval    time.Duration // coarse tier (days, months, years): default 30s
-	FlushMaxRows      int           // flush a tier early past this many in-memory entries; default 200,000
+	FlushMaxRows      int           // flush a tier early past this many in-memory entries; default 100,000
 	IdempotencyWindow time.Duration // default 1h
 	Metrics           *Metrics
 	Logger            *slog.Logger
@@ -136,7 +136,7 @@ func New(opts Options) *Pipeline {
 		opts.CoarseInterval = 30 * time.Second
 	}
 	if opts.FlushMaxRows <= 0 {
-		opts.FlushMaxRows = 200_000
+		opts.FlushMaxRows = 100_000
 	}
 	if opts.IdempotencyWindow <= 0 {
 		opts.IdempotencyWindow = time.Hour

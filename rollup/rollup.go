@@ -244,9 +244,7 @@ func (a *Aggregator) derive() {
 			t = &entry{}
 			derived[d] = t
 		}
-		t.m.AddCounts(&en.m)
-		t.response = mergeSketch(t.response, en.response)
-		t.backend = mergeSketch(t.backend, en.backend)
+		t.merge(en)
 	}
 	for k, en := range derived {
 		a.entries[k] = en
@@ -316,9 +314,7 @@ func (a *Aggregator) Drain(now time.Time) (rows, carry []apilens.RollupRow) {
 				c = &entry{}
 				coarse[ck] = c
 			}
-			c.m.AddCounts(&en.m)
-			c.response = mergeSketch(c.response, en.response)
-			c.backend = mergeSketch(c.backend, en.backend)
+			c.merge(en)
 		}
 	}
 	rows = make([]apilens.RollupRow, 0, len(a.entries)+len(coarse))
@@ -339,6 +335,13 @@ func (a *Aggregator) Drain(now time.Time) (rows, carry []apilens.RollupRow) {
 	}
 	a.entries = make(map[key]*entry, len(a.entries))
 	return rows, carry
+}
+
+// merge adds o's measures and sketches to en.
+func (en *entry) merge(o *entry) {
+	en.m.AddCounts(&o.m)
+	en.response = mergeSketch(en.response, o.response)
+	en.backend = mergeSketch(en.backend, o.backend)
 }
 
 func mergeSketch(dst, src *sketch.Sketch) *sketch.Sketch {

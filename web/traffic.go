@@ -53,6 +53,15 @@ func filterParams(r *http.Request, u *apilens.User) (query.Filter, error) {
 	return f, nil
 }
 
+// queryParams reads the range and the filters every traffic query takes.
+func queryParams(r *http.Request, u *apilens.User) (from, to time.Time, f query.Filter, err error) {
+	if from, to, err = rangeParams(r); err != nil {
+		return
+	}
+	f, err = filterParams(r, u)
+	return
+}
+
 func limitParam(r *http.Request, def int) (int, error) {
 	v := r.URL.Query().Get("limit")
 	if v == "" {
@@ -67,11 +76,7 @@ func limitParam(r *http.Request, def int) (int, error) {
 
 // handleSummary is GET /api/v1/traffic/summary.
 func (s *Server) handleSummary(w http.ResponseWriter, r *http.Request, u *apilens.User) error {
-	from, to, err := rangeParams(r)
-	if err != nil {
-		return err
-	}
-	f, err := filterParams(r, u)
+	from, to, f, err := queryParams(r, u)
 	if err != nil {
 		return err
 	}
@@ -85,11 +90,7 @@ func (s *Server) handleSummary(w http.ResponseWriter, r *http.Request, u *apilen
 
 // handleTimeseries is GET /api/v1/traffic/timeseries.
 func (s *Server) handleTimeseries(w http.ResponseWriter, r *http.Request, u *apilens.User) error {
-	from, to, err := rangeParams(r)
-	if err != nil {
-		return err
-	}
-	f, err := filterParams(r, u)
+	from, to, f, err := queryParams(r, u)
 	if err != nil {
 		return err
 	}
@@ -119,11 +120,7 @@ type topBody struct {
 
 // handleTop is GET /api/v1/traffic/top; format=csv exports the table.
 func (s *Server) handleTop(w http.ResponseWriter, r *http.Request, u *apilens.User) error {
-	from, to, err := rangeParams(r)
-	if err != nil {
-		return err
-	}
-	f, err := filterParams(r, u)
+	from, to, f, err := queryParams(r, u)
 	if err != nil {
 		return err
 	}

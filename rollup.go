@@ -56,8 +56,9 @@ const (
 // FamilySpec describes a family: its dimension names in stored order (the
 // first is the one stores index for filtering), whether its rows carry
 // latency sketches, and the finest granularity it is kept at. Families of
-// many distinct keys (users, cities, user agents) start at hours: at minute
-// grain nearly every event would be a row of its own.
+// many distinct keys start coarser: cities and user agents at hours, users
+// at days (an application's users number in the thousands; at minute or
+// hour grain nearly every event would be a row of its own).
 type FamilySpec struct {
 	Family  Family
 	Name    string
@@ -73,7 +74,7 @@ var Families = []FamilySpec{
 	{FamilyApplication, "application", []string{DimApplication, DimApplicationOwner, DimApplicationID, DimTenant}, true, Minute},
 	{FamilyAPIApplication, "api_application", []string{DimAPI, DimApplication, DimAPIVersion, DimApplicationOwner, DimApplicationID, DimTenant}, true, Minute},
 	{FamilyResource, "resource", []string{DimAPI, DimAPIVersion, DimResource, DimMethod, DimTenant}, true, Minute},
-	{FamilyUser, "user", []string{DimApplication, DimUser, DimTenant}, false, Hour},
+	{FamilyUser, "user", []string{DimApplication, DimUser, DimTenant}, false, Day},
 	{FamilyDestination, "destination", []string{DimAPI, DimDestination, DimAPIVersion, DimTenant}, true, Minute},
 	{FamilyFault, "fault", []string{DimAPI, DimErrorType, DimErrorMessage, DimErrorCode, DimApplication, DimAPIVersion, DimTenant}, false, Minute},
 	{FamilyGeo, "geo", []string{DimCountry, DimCity, DimAPI, DimTenant}, false, Hour},

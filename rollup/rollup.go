@@ -11,6 +11,7 @@ package rollup
 
 import (
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -94,7 +95,7 @@ func (a *Aggregator) Add(e *apilens.Event) {
 	if app == apilens.Other {
 		appOwner, appID = apilens.Other, apilens.Other
 	}
-	var buckets [apilens.Year + 1]int64 // the bucket of each of the Aggregator's granularities
+	var buckets [apilens.Year + 1]int64 // the bucket of each granularity in use; 0 until computed
 	for _, g := range a.opts.Grans {
 		buckets[g] = g.Truncate(e.RequestTimestamp).Unix()
 	}
@@ -196,9 +197,11 @@ func (a *Aggregator) baseOf(f apilens.Family) apilens.Granularity {
 }
 
 func (a *Aggregator) add(f apilens.Family, buckets *[apilens.Year + 1]int64, e *apilens.Event, m *apilens.Measures, dims ...string) {
-	// baseOf is always one of the Aggregator's granularities (families start
-	// at minutes or hours), so Add has computed its bucket.
-	k := key{family: f, bucket: buckets[a.baseOf(f)]}
+	g := a.baseOf(f)
+	if buckets[g] == 0 { // a family that starts coarser than the Aggregator's granularities
+		buckets[g] = g.Truncate(e.RequestTimestamp).Unix()
+	}
+	k := key{family: f, bucket: buckets[g]}
 	copy(k.dims[:], dims)
 	en := a.entries[k]
 	if en == nil {
@@ -318,12 +321,19 @@ func (a *Aggregator) Drain(now time.Time) (rows, carry []apilens.RollupRow) {
 		}
 	}
 	rows = make([]apilens.RollupRow, 0, len(a.entries)+len(coarse))
+	// A row is stored at the Aggregator's granularities while within
+	// retention, and carried at its coarsest one — or at its family's base,
+	// for a family that starts coarser than the Aggregator goes.
 	emit := func(k key, g apilens.Granularity, en *entry) {
+		store := slices.Contains(a.opts.Grans, g) && k.family.Keeps(g, time.Unix(k.bucket, 0), now, a.opts.Retention)
+		if !store && g < top {
+			return
+		}
 		r := row(k, g, en)
-		if k.family.Keeps(g, time.Unix(k.bucket, 0), now, a.opts.Retention) {
+		if store {
 			rows = append(rows, r)
 		}
-		if g == top {
+		if g >= top {
 			carry = append(carry, r)
 		}
 	}

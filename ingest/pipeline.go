@@ -88,12 +88,16 @@ type Options struct {
 	Log   Log
 	Store Store
 	// Enrich adds geo and user-agent fields; nil leaves them empty.
-	Enrich            func(*apilens.Event)
-	Retention         apilens.Retention
-	Cap               func(dim string) int
-	FlushInterval     time.Duration // fine tier (minutes, hours, raw events): default 5s
-	CoarseInterval    time.Duration // coarse tier (days, months, years): default 30s
-	FlushMaxRows      int           // flush a tier early past this many in-memory entries; default 100,000
+	Enrich         func(*apilens.Event)
+	Retention      apilens.Retention
+	Cap            func(dim string) int
+	FlushInterval  time.Duration // fine tier (minutes, hours, raw events): default 5s
+	CoarseInterval time.Duration // coarse tier (days, months, years): default 30s
+	FlushMaxRows   int           // flush a tier early past this many in-memory entries; default 100,000
+	// MaxHeldBytes flushes the coarse tier early once the log bytes it keeps
+	// from release pass it, so a high rate never fills the log waiting for
+	// coarse_flush_interval; default 256 MiB (a quarter of the default log).
+	MaxHeldBytes      int64
 	IdempotencyWindow time.Duration // default 1h
 	Metrics           *Metrics
 	Logger            *slog.Logger
@@ -137,6 +141,9 @@ func New(opts Options) *Pipeline {
 	}
 	if opts.FlushMaxRows <= 0 {
 		opts.FlushMaxRows = 100_000
+	}
+	if opts.MaxHeldBytes <= 0 {
+		opts.MaxHeldBytes = 256 << 20
 	}
 	if opts.IdempotencyWindow <= 0 {
 		opts.IdempotencyWindow = time.Hour
@@ -293,6 +300,13 @@ func (p *Pipeline) Flushed() int64 {
 	return p.releasable()
 }
 
+// flushedAt returns the position the last flush of stream covered.
+func (p *Pipeline) flushedAt(stream string) int64 {
+	p.statMu.Lock()
+	defer p.statMu.Unlock()
+	return p.flushed[stream]
+}
+
 // releasable is the position before which no tier needs the log; statMu held.
 func (p *Pipeline) releasable() int64 {
 	first := true
@@ -438,7 +452,7 @@ func (p *Pipeline) consume(ctx context.Context, start int64) {
 		if now.After(fineDeadline) || fine.Len() >= p.opts.FlushMaxRows {
 			flushFine()
 		}
-		if now.After(coarseDeadline) || coarse.Len() >= p.opts.FlushMaxRows {
+		if now.After(coarseDeadline) || coarse.Len() >= p.opts.FlushMaxRows || coarsePos-p.flushedAt(StreamCoarse) >= p.opts.MaxHeldBytes {
 			flushCoarse()
 		}
 	}

@@ -180,6 +180,7 @@ func (m *Main) Open(ctx context.Context) error {
 		FlushInterval:     time.Duration(cfg.Ingest.FlushInterval),
 		CoarseInterval:    time.Duration(cfg.Ingest.CoarseFlushInterval),
 		FlushMaxRows:      cfg.Ingest.FlushMaxRows,
+		MaxHeldBytes:      int64(cfg.Ingest.SpoolMaxBytes) / 4,
 		IdempotencyWindow: time.Duration(cfg.Ingest.IdempotencyWindow),
 		Metrics:           metrics,
 		Logger:            m.Logger,

@@ -35,7 +35,7 @@ type RawBatch struct {
 
 // IdempotencyKey remembers a publisher's batch so a retry counts once.
 type IdempotencyKey struct {
-	Key  string // publisher-scoped: "user\x00key"
+	Key  string // publisher-scoped: "user\x1fkey" (a separator every database's text type takes)
 	Seen time.Time
 }
 

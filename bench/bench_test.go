@@ -159,7 +159,7 @@ func benchIngest(b *testing.B, rate float64) {
 	defer srv.stop()
 
 	const batch, conns = 1000, 16
-	dur := 20 * time.Second
+	dur := 30 * time.Second
 	if v, err := time.ParseDuration(os.Getenv("APILENS_BENCH_DURATION")); err == nil {
 		dur = v
 	}

@@ -37,20 +37,24 @@ const (
 	StreamRaw = "events@raw"
 )
 
-// StartOffset returns the log position replay must start from: the lower
-// of the tiers' stored positions.
+// StartOffset returns the log position replay must start from: the lowest
+// of the streams' stored positions.
 func StartOffset(ctx context.Context, store Store) (int64, error) {
-	start := int64(-1)
-	for _, s := range []string{Stream, StreamCoarse, StreamRaw} {
-		off, err := store.StreamOffset(ctx, s)
-		if err != nil {
-			return 0, fmt.Errorf("read %s stream position: %w", s, err)
-		}
-		if start < 0 || off < start {
-			start = off
+	fine, coarse, raw, err := positions(ctx, store)
+	return min(fine, coarse, raw), err
+}
+
+// positions reads the stored positions of the three streams.
+func positions(ctx context.Context, store Store) (fine, coarse, raw int64, err error) {
+	for _, s := range []struct {
+		name string
+		dst  *int64
+	}{{Stream, &fine}, {StreamCoarse, &coarse}, {StreamRaw, &raw}} {
+		if *s.dst, err = store.StreamOffset(ctx, s.name); err != nil {
+			return 0, 0, 0, fmt.Errorf("read %s stream position: %w", s.name, err)
 		}
 	}
-	return start, nil
+	return fine, coarse, raw, nil
 }
 
 // Log is the durable buffer between receivers and the consumer: package
@@ -178,14 +182,8 @@ func New(opts Options) *Pipeline {
 func (p *Pipeline) Start(ctx context.Context) error {
 	p.limiter = rollup.NewLimiter(p.opts.Cap, func(dim string) { p.m.folded.WithLabelValues(dim).Inc() }, p.log)
 	var err error
-	if p.fineFrom, err = p.opts.Store.StreamOffset(ctx, Stream); err != nil {
-		return fmt.Errorf("read stream position: %w", err)
-	}
-	if p.coarseFrom, err = p.opts.Store.StreamOffset(ctx, StreamCoarse); err != nil {
-		return fmt.Errorf("read stream position: %w", err)
-	}
-	if p.rawFrom, err = p.opts.Store.StreamOffset(ctx, StreamRaw); err != nil {
-		return fmt.Errorf("read stream position: %w", err)
+	if p.fineFrom, p.coarseFrom, p.rawFrom, err = positions(ctx, p.opts.Store); err != nil {
+		return err
 	}
 	p.flushed[Stream], p.flushed[StreamCoarse], p.flushed[StreamRaw] = p.fineFrom, p.coarseFrom, p.rawFrom
 	start := min(p.fineFrom, p.coarseFrom, p.rawFrom)
@@ -257,7 +255,7 @@ func (p *Pipeline) Close() error {
 func (p *Pipeline) Submit(ctx context.Context, principal, key string, events []apilens.Event) (duplicate bool, err error) {
 	var k string
 	if key != "" {
-		k = principal + "\x00" + key
+		k = principal + "\x1f" + key
 		p.mu.Lock()
 		if _, seen := p.keys[k]; seen {
 			p.mu.Unlock()

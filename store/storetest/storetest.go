@@ -463,10 +463,10 @@ func testIdempotencyKeys(t *testing.T, s apilens.Store) {
 		return apilens.IdempotencyKey{Key: key, Seen: base.Add(at)}
 	}
 	apply(t, s, &apilens.Flush{Offset: 1, Keys: []apilens.IdempotencyKey{
-		k("alice\x00batch-1", 0), k("alice\x00Batch-1", time.Minute), k("bob\x00batch-1", 2*time.Minute+250*time.Microsecond),
+		k("alice\x1fbatch-1", 0), k("alice\x1fBatch-1", time.Minute), k("bob\x1fbatch-1", 2*time.Minute+250*time.Microsecond),
 	}})
 	// A retry of a key already stored is not an error and keeps one key.
-	apply(t, s, &apilens.Flush{Offset: 2, Keys: []apilens.IdempotencyKey{k("alice\x00batch-1", 30*time.Second), k("bob\x00batch-2", 3*time.Minute)}})
+	apply(t, s, &apilens.Flush{Offset: 2, Keys: []apilens.IdempotencyKey{k("alice\x1fbatch-1", 30*time.Second), k("bob\x1fbatch-2", 3*time.Minute)}})
 
 	f := func(since time.Time, want ...apilens.IdempotencyKey) {
 		t.Helper()
@@ -480,8 +480,8 @@ func testIdempotencyKeys(t *testing.T, s apilens.Store) {
 			t.Errorf("IdempotencyKeys(%v):\n got %+q\nwant %+q", since, got, want)
 		}
 	}
-	f(base.Add(time.Minute), k("alice\x00Batch-1", time.Minute), k("bob\x00batch-1", 2*time.Minute+250*time.Microsecond), k("bob\x00batch-2", 3*time.Minute))
-	f(base.Add(2*time.Minute+250*time.Microsecond), k("bob\x00batch-1", 2*time.Minute+250*time.Microsecond), k("bob\x00batch-2", 3*time.Minute))
+	f(base.Add(time.Minute), k("alice\x1fBatch-1", time.Minute), k("bob\x1fbatch-1", 2*time.Minute+250*time.Microsecond), k("bob\x1fbatch-2", 3*time.Minute))
+	f(base.Add(2*time.Minute+250*time.Microsecond), k("bob\x1fbatch-1", 2*time.Minute+250*time.Microsecond), k("bob\x1fbatch-2", 3*time.Minute))
 	f(base.Add(time.Hour))
 	got, err := s.IdempotencyKeys(ctx, time.Time{})
 	if err != nil || len(got) != 4 {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unsafe"
 )
 
 // The batch codec is apilens's own compact binary form of events, used for
@@ -79,12 +80,17 @@ var errCorrupt = errors.New("corrupt event batch")
 
 // Decoder decodes batches. It is not safe for concurrent use; keep one per
 // consumer.
-type Decoder struct{}
+type Decoder struct {
+	// Alias makes decoded strings views of the input itself, without the
+	// one copy: for input that is not modified while the decoded events
+	// are in use (the spool's records never are).
+	Alias bool
+}
 
 // DecodeBatch decodes a batch written by AppendBatch into b, reusing
 // b.Events' storage.
 func (d *Decoder) DecodeBatch(data []byte, b *Batch) error {
-	r := newReader(data)
+	r := d.reader(data)
 	if v := r.byte(); v != batchVersion {
 		return fmt.Errorf("%w: unknown version %d", errCorrupt, v)
 	}
@@ -114,7 +120,7 @@ func (d *Decoder) DecodeBatch(data []byte, b *Batch) error {
 // DecodeEvents decodes a sequence of events written by AppendEvent (the
 // raw-batch form) and calls fn for each; e is reused between calls.
 func (d *Decoder) DecodeEvents(data []byte, fn func(e *Event) error) error {
-	r := newReader(data)
+	r := d.reader(data)
 	var e Event
 	for len(r.buf) > 0 {
 		e = Event{}
@@ -137,7 +143,12 @@ type reader struct {
 	all string
 }
 
-func newReader(data []byte) reader { return reader{buf: data, all: string(data)} }
+func (d *Decoder) reader(data []byte) reader {
+	if d.Alias && len(data) > 0 {
+		return reader{buf: data, all: unsafe.String(&data[0], len(data))}
+	}
+	return reader{buf: data, all: string(data)}
+}
 
 func (r *reader) fail(what string) {
 	if r.err == nil {

@@ -61,7 +61,8 @@ func positions(ctx context.Context, store Store) (fine, coarse, raw int64, err e
 // spool on one machine, a JetStream stream when scaled out.
 type Log interface {
 	// Append returns once the payloads are durable; end is the position
-	// after the last one. It fails fast with an EBUSY error when full.
+	// after the last one. It fails fast with an EBUSY error when full. It
+	// does not keep the payloads: the caller may reuse them at once.
 	Append(ctx context.Context, payloads ...[]byte) (end int64, err error)
 	// Read returns a reader from position from.
 	Read(from int64) LogReader
@@ -71,8 +72,8 @@ type Log interface {
 
 // LogReader reads a Log in order.
 type LogReader interface {
-	// Next blocks until a record is available; data is valid until the
-	// next call.
+	// Next blocks until a record is available; data is valid, and not
+	// modified, until the next call.
 	Next(ctx context.Context) (data []byte, end int64, err error)
 	// TryNext returns ok=false at once when no record is available.
 	TryNext() (data []byte, end int64, ok bool, err error)
@@ -265,8 +266,14 @@ func (p *Pipeline) Submit(ctx context.Context, principal, key string, events []a
 		p.keys[k] = p.opts.Now()
 		p.mu.Unlock()
 	}
-	data := apilens.AppendBatch(make([]byte, 0, 256*len(events)+64), &apilens.Batch{Key: k, Events: events})
+	// The log copies the payload, so the encoding buffer is reused.
+	bp := batchBufs.Get().(*[]byte)
+	data := apilens.AppendBatch((*bp)[:0], &apilens.Batch{Key: k, Events: events})
 	end, err := p.opts.Log.Append(ctx, data)
+	if cap(data) <= 32<<20 {
+		*bp = data[:0]
+		batchBufs.Put(bp)
+	}
 	if err != nil {
 		if k != "" {
 			p.mu.Lock()
@@ -282,6 +289,8 @@ func (p *Pipeline) Submit(ctx context.Context, principal, key string, events []a
 	p.statMu.Unlock()
 	return false, nil
 }
+
+var batchBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512<<10); return &b }}
 
 // Lag returns the log bytes acknowledged but not yet flushed to the store,
 // and the last flush error, if the store is failing.
@@ -333,7 +342,7 @@ func (p *Pipeline) consume(ctx context.Context, start int64) {
 		fine    = newAgg(apilens.Minute, apilens.Hour)
 		coarse  = newAgg(apilens.Day, apilens.Month, apilens.Year)
 		catchup = newAgg(apilens.Hour)
-		dec     apilens.Decoder
+		dec     = apilens.Decoder{Alias: true} // records are not modified while in use
 		batch   apilens.Batch
 		raw     rawBuilder
 		keys    []apilens.IdempotencyKey

@@ -50,6 +50,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, u *apilens
 	defer func() {
 		if st.body.Cap() <= 4*int(s.opts.MaxBodyBytes) {
 			st.body.Reset()
+			clear(st.events) // drop the strings of this request's events
 			st.events = st.events[:0]
 			ingestPool.Put(st)
 		}

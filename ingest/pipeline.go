@@ -403,7 +403,8 @@ func (p *Pipeline) consume(ctx context.Context, start int64) {
 	}
 	for {
 		data, end, ok, err := r.TryNext()
-		if err == nil && !ok {
+		caughtUp := err == nil && !ok
+		if caughtUp {
 			deadline := fineDeadline
 			if coarseDeadline.Before(deadline) {
 				deadline = coarseDeadline
@@ -456,10 +457,16 @@ func (p *Pipeline) consume(ctx context.Context, start int64) {
 			pos = end
 		}
 		now := time.Now()
-		if now.After(fineDeadline) || fine.Len() >= p.opts.FlushMaxRows {
+		fineDue := now.After(fineDeadline) || fine.Len() >= p.opts.FlushMaxRows
+		if fineDue {
 			flushFine()
 		}
-		if now.After(coarseDeadline) || coarse.Len() >= p.opts.FlushMaxRows || coarsePos-p.flushedAt(StreamCoarse) >= p.opts.MaxHeldBytes {
+		// The coarse tier waits for its interval only under load: once the
+		// consumer has caught up with the log, a fine flush takes it along,
+		// so that days, months and years are as fresh as hours when there
+		// is time to spare.
+		if (fineDue && caughtUp) || now.After(coarseDeadline) || coarse.Len() >= p.opts.FlushMaxRows ||
+			coarsePos-p.flushedAt(StreamCoarse) >= p.opts.MaxHeldBytes {
 			flushCoarse()
 		}
 	}

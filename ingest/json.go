@@ -203,6 +203,11 @@ func typeError(v *fastjson.Value, want string) error {
 	return fmt.Errorf("JSON %s where %s expected", v.Type(), want)
 }
 
+// maxInterned bounds a Parser's intern table (one per concurrent request):
+// the values that repeat (APIs, applications, user agents) fit; the table
+// is dropped and restarted when full.
+const maxInterned = 4096
+
 // str sets *dst from a JSON string, interning it if asked.
 func (ps *Parser) str(v *fastjson.Value, dst *string, intern bool) error {
 	if v.Type() != fastjson.TypeString {
@@ -217,7 +222,7 @@ func (ps *Parser) str(v *fastjson.Value, dst *string, intern bool) error {
 		*dst = s
 		return nil
 	}
-	if ps.intern == nil || len(ps.intern) >= 1<<16 {
+	if ps.intern == nil || len(ps.intern) >= maxInterned {
 		ps.intern = make(map[string]string, 1024)
 	}
 	s := string(b)

@@ -188,7 +188,7 @@ func (p *Pipeline) Start(ctx context.Context) error {
 	}
 	p.flushed[Stream], p.flushed[StreamCoarse], p.flushed[StreamRaw] = p.fineFrom, p.coarseFrom, p.rawFrom
 	start := min(p.fineFrom, p.coarseFrom, p.rawFrom)
-	p.rawFlushes = make(chan *apilens.Flush, 4)
+	p.rawFlushes = make(chan *apilens.Flush, 2)
 	since := p.opts.Now().Add(-p.opts.IdempotencyWindow)
 	keys, err := p.opts.Store.IdempotencyKeys(ctx, since)
 	if err != nil {

@@ -26,7 +26,7 @@ test-short:
 # Micro-benchmarks of the hot paths, then the end-to-end figures of the
 # README's Performance section (a real server over loopback).
 bench: build
-	$(GO) test -run '^$$' -bench . -benchtime 2s ./ ./ingest/ ./sketch/ ./spool/ ./store/sqlite/ ./simulate/
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./ ./ingest/ ./rollup/ ./sketch/ ./spool/ ./store/sqlite/ ./simulate/
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./bench/
 
 # Run each fuzz target for a while (CI runs only their seed corpora).

@@ -65,20 +65,24 @@ type FamilySpec struct {
 	Dims    []string
 	Latency bool
 	Finest  Granularity
+	// Coarsest is the coarsest granularity kept; 0 means Year. Users stop
+	// at months: a year of them reads twelve month rows, and year rows
+	// would be a third of what their flushes write.
+	Coarsest Granularity
 }
 
 // Families lists every rollup family.
 var Families = []FamilySpec{
-	{FamilyTotal, "total", []string{DimTenant}, true, Minute},
-	{FamilyAPI, "api", []string{DimAPI, DimAPIVersion, DimTenant, DimAPIContext, DimAPICreator}, true, Minute},
-	{FamilyApplication, "application", []string{DimApplication, DimApplicationOwner, DimApplicationID, DimTenant}, true, Minute},
-	{FamilyAPIApplication, "api_application", []string{DimAPI, DimApplication, DimAPIVersion, DimApplicationOwner, DimApplicationID, DimTenant}, true, Minute},
-	{FamilyResource, "resource", []string{DimAPI, DimAPIVersion, DimResource, DimMethod, DimTenant}, true, Minute},
-	{FamilyUser, "user", []string{DimApplication, DimUser, DimTenant}, false, Day},
-	{FamilyDestination, "destination", []string{DimAPI, DimDestination, DimAPIVersion, DimTenant}, true, Minute},
-	{FamilyFault, "fault", []string{DimAPI, DimErrorType, DimErrorMessage, DimErrorCode, DimApplication, DimAPIVersion, DimTenant}, false, Minute},
-	{FamilyGeo, "geo", []string{DimCountry, DimCity, DimAPI, DimTenant}, false, Hour},
-	{FamilyDevice, "device", []string{DimOS, DimBrowser, DimDevice, DimAPI, DimTenant}, false, Hour},
+	{FamilyTotal, "total", []string{DimTenant}, true, Minute, 0},
+	{FamilyAPI, "api", []string{DimAPI, DimAPIVersion, DimTenant, DimAPIContext, DimAPICreator}, true, Minute, 0},
+	{FamilyApplication, "application", []string{DimApplication, DimApplicationOwner, DimApplicationID, DimTenant}, true, Minute, 0},
+	{FamilyAPIApplication, "api_application", []string{DimAPI, DimApplication, DimAPIVersion, DimApplicationOwner, DimApplicationID, DimTenant}, true, Minute, 0},
+	{FamilyResource, "resource", []string{DimAPI, DimAPIVersion, DimResource, DimMethod, DimTenant}, true, Minute, 0},
+	{FamilyUser, "user", []string{DimApplication, DimUser, DimTenant}, false, Day, Month},
+	{FamilyDestination, "destination", []string{DimAPI, DimDestination, DimAPIVersion, DimTenant}, true, Minute, 0},
+	{FamilyFault, "fault", []string{DimAPI, DimErrorType, DimErrorMessage, DimErrorCode, DimApplication, DimAPIVersion, DimTenant}, false, Minute, 0},
+	{FamilyGeo, "geo", []string{DimCountry, DimCity, DimAPI, DimTenant}, false, Hour, 0},
+	{FamilyDevice, "device", []string{DimOS, DimBrowser, DimDevice, DimAPI, DimTenant}, false, Hour, 0},
 }
 
 // Spec returns the description of f.
@@ -155,7 +159,8 @@ func (m *Measures) AddCounts(o *Measures) {
 // Keeps reports whether f has rows of granularity g for the bucket starting
 // at bucket, at time now, under retention r.
 func (f Family) Keeps(g Granularity, bucket, now time.Time, r Retention) bool {
-	return g >= f.Spec().Finest && r.Keeps(g, bucket, now)
+	spec := f.Spec()
+	return g >= spec.Finest && (spec.Coarsest == 0 || g <= spec.Coarsest) && r.Keeps(g, bucket, now)
 }
 
 // RollupRow is one bucket of one family at one granularity.

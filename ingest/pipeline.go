@@ -335,13 +335,13 @@ func (p *Pipeline) releasable() int64 {
 func (p *Pipeline) consume(ctx context.Context, start int64) {
 	r := p.opts.Log.Read(start)
 	defer r.Close()
-	newAgg := func(grans ...apilens.Granularity) *rollup.Aggregator {
-		return rollup.New(rollup.Options{Grans: grans, Retention: p.opts.Retention, Limiter: p.limiter, Logger: p.log})
+	newAgg := func(carry bool, grans ...apilens.Granularity) *rollup.Aggregator {
+		return rollup.New(rollup.Options{Grans: grans, Carry: carry, Retention: p.opts.Retention, Limiter: p.limiter, Logger: p.log})
 	}
 	var (
-		fine    = newAgg(apilens.Minute, apilens.Hour)
-		coarse  = newAgg(apilens.Day, apilens.Month, apilens.Year)
-		catchup = newAgg(apilens.Hour)
+		fine    = newAgg(true, apilens.Minute, apilens.Hour)
+		coarse  = newAgg(false, apilens.Day, apilens.Month, apilens.Year)
+		catchup = newAgg(true, apilens.Hour)
 		dec     = apilens.Decoder{Alias: true} // records are not modified while in use
 		batch   apilens.Batch
 		raw     rawBuilder

@@ -25,6 +25,9 @@ type Options struct {
 	// Grans are the granularities Drain emits, finest first; the first is
 	// the base the Aggregator keys its entries by. Default: all of them.
 	Grans []apilens.Granularity
+	// Carry makes Drain return the carry rows, for a coarser Aggregator to
+	// take on; without it Drain builds none.
+	Carry bool
 	// Limiter caps distinct values; share one between the Aggregators of
 	// one pipeline so they fold the same values. Nil: a new one from Cap,
 	// OnFold and Logger.
@@ -288,10 +291,10 @@ func mergeEncoded(dst *sketch.Sketch, b []byte) (*sketch.Sketch, error) {
 }
 
 // Drain empties the Aggregator. It returns the rows to store — at each of
-// its granularities, those still within retention at now — and the carry:
-// every row at its coarsest granularity, retention or not, for a coarser
-// Aggregator to take on (a backfill older than the hour retention still
-// counts in days, months and years).
+// its granularities, those still within retention at now — and, with
+// Options.Carry, the carry: every row at its coarsest granularity,
+// retention or not, for a coarser Aggregator to take on (a backfill older
+// than the hour retention still counts in days, months and years).
 func (a *Aggregator) Drain(now time.Time) (rows, carry []apilens.RollupRow) {
 	if a.fromEvents {
 		a.derive()
@@ -302,7 +305,7 @@ func (a *Aggregator) Drain(now time.Time) (rows, carry []apilens.RollupRow) {
 		gran apilens.Granularity
 	}
 	top := a.opts.Grans[len(a.opts.Grans)-1]
-	coarse := make(map[coarseKey]*entry, len(a.entries))
+	coarse := make(map[coarseKey]*entry)
 	for k, en := range a.entries {
 		base := a.baseOf(k.family)
 		b0 := time.Unix(k.bucket, 0).UTC()
@@ -320,20 +323,41 @@ func (a *Aggregator) Drain(now time.Time) (rows, carry []apilens.RollupRow) {
 			c.merge(en)
 		}
 	}
-	rows = make([]apilens.RollupRow, 0, len(a.entries)+len(coarse))
 	// A row is stored at the Aggregator's granularities while within
-	// retention, and carried at its coarsest one — or at its family's base,
-	// for a family that starts coarser than the Aggregator goes.
+	// retention, and carried (when asked) at its coarsest one — or at its
+	// family's base, for a family that starts coarser than the Aggregator
+	// goes. Counting first sizes the slices exactly: they are the largest
+	// allocation of a flush.
+	decide := func(k key, g apilens.Granularity) (store, keep bool) {
+		store = slices.Contains(a.opts.Grans, g) && k.family.Keeps(g, time.Unix(k.bucket, 0), now, a.opts.Retention)
+		return store, a.opts.Carry && g >= top
+	}
+	var nstore, ncarry int
+	count := func(k key, g apilens.Granularity) {
+		store, keep := decide(k, g)
+		nstore += b2i(store)
+		ncarry += b2i(keep)
+	}
+	for k := range a.entries {
+		count(k, a.baseOf(k.family))
+	}
+	for k := range coarse {
+		count(k.key, k.gran)
+	}
+	rows = make([]apilens.RollupRow, 0, nstore)
+	if ncarry > 0 {
+		carry = make([]apilens.RollupRow, 0, ncarry)
+	}
 	emit := func(k key, g apilens.Granularity, en *entry) {
-		store := slices.Contains(a.opts.Grans, g) && k.family.Keeps(g, time.Unix(k.bucket, 0), now, a.opts.Retention)
-		if !store && g < top {
+		store, keep := decide(k, g)
+		if !store && !keep {
 			return
 		}
 		r := row(k, g, en)
 		if store {
 			rows = append(rows, r)
 		}
-		if g >= top {
+		if keep {
 			carry = append(carry, r)
 		}
 	}
@@ -352,6 +376,13 @@ func (en *entry) merge(o *entry) {
 	en.m.AddCounts(&o.m)
 	en.response = mergeSketch(en.response, o.response)
 	en.backend = mergeSketch(en.backend, o.backend)
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func mergeSketch(dst, src *sketch.Sketch) *sketch.Sketch {

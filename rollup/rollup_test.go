@@ -47,7 +47,7 @@ func TestTiersEqualBruteForce(t *testing.T) {
 	}
 	r := apilens.DefaultRetention()
 	lim := NewLimiter(nil, nil, nil)
-	fine := New(Options{Grans: []apilens.Granularity{apilens.Minute, apilens.Hour}, Limiter: lim})
+	fine := New(Options{Grans: []apilens.Granularity{apilens.Minute, apilens.Hour}, Carry: true, Limiter: lim})
 	coarse := New(Options{Grans: []apilens.Granularity{apilens.Day, apilens.Month, apilens.Year}, Limiter: lim})
 	var stored []apilens.RollupRow
 	for part := 0; part < 4; part++ { // several fine flushes feed one coarse flush

@@ -134,7 +134,7 @@ func Open(ctx context.Context, path string, opts Options) (_ *DB, err error) {
 		"_pragma=page_size(8192)",
 		"_pragma=synchronous(FULL)",
 		"_pragma=temp_store(MEMORY)",
-		"_pragma=cache_size(-32768)",
+		"_pragma=cache_size(-8192)",
 		"_pragma=analysis_limit(1000)",
 		"_journal_mode=WAL",
 		"_txlock=immediate",

@@ -70,6 +70,9 @@ type ServerConfig struct {
 	// MemoryLimit is the Go runtime's soft memory limit (GOMEMLIMIT
 	// overrides it); 0 means none.
 	MemoryLimit Size `toml:"memory_limit"`
+	// GCPercent is the Go collector's target (GOGC overrides it): 70
+	// trades a little CPU for a third less memory than Go's 100.
+	GCPercent int `toml:"gc_percent"`
 }
 
 // TLSConfig is the [tls] table: PEM files for the HTTP listener. Both empty
@@ -232,6 +235,7 @@ func Default() *Config {
 			DataDir:     "./apilens-data",
 			Profile:     ProfileServer,
 			MemoryLimit: 512 * MiB,
+			GCPercent:   70,
 		},
 		Admin: AdminConfig{User: "admin"},
 		Database: DatabaseConfig{
@@ -382,6 +386,9 @@ func (c *Config) Validate() error {
 	p.positiveSize("ingest.spool_segment_bytes", in.SpoolSegmentBytes)
 	if in.SpoolSegmentBytes > in.SpoolMaxBytes && in.SpoolMaxBytes > 0 {
 		p.addf("ingest.spool_segment_bytes", "%s exceeds ingest.spool_max_bytes %s", in.SpoolSegmentBytes, in.SpoolMaxBytes)
+	}
+	if c.Server.GCPercent < 10 {
+		p.addf("server.gc_percent", "must be at least 10")
 	}
 	if in.CoarseFlushInterval <= 0 {
 		p.addf("ingest.coarse_flush_interval", "must be positive")

@@ -130,6 +130,9 @@ func (m *Main) Open(ctx context.Context) error {
 	if os.Getenv("GOMEMLIMIT") == "" && cfg.Server.MemoryLimit > 0 {
 		debug.SetMemoryLimit(int64(cfg.Server.MemoryLimit))
 	}
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(cfg.Server.GCPercent)
+	}
 	if err := os.MkdirAll(cfg.Server.DataDir, 0o750); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}

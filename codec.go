@@ -117,24 +117,6 @@ func (d *Decoder) DecodeBatch(data []byte, b *Batch) error {
 	return nil
 }
 
-// DecodeEvents decodes a sequence of events written by AppendEvent (the
-// raw-batch form) and calls fn for each; e is reused between calls.
-func (d *Decoder) DecodeEvents(data []byte, fn func(e *Event) error) error {
-	r := d.reader(data)
-	var e Event
-	for len(r.buf) > 0 {
-		e = Event{}
-		r.event(&e)
-		if r.err != nil {
-			return r.err
-		}
-		if err := fn(&e); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 type reader struct {
 	buf []byte
 	err error

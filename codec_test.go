@@ -58,21 +58,6 @@ func TestBatchRoundTrip(t *testing.T) {
 		if !reflect.DeepEqual(b, got) {
 			t.Fatalf("round trip of %d events differs:\n%+v\n%+v", n, b, got)
 		}
-		var raw []byte
-		for i := range b.Events {
-			raw = AppendEvent(raw, &b.Events[i])
-		}
-		i := 0
-		err := d.DecodeEvents(raw, func(e *Event) error {
-			if !reflect.DeepEqual(*e, b.Events[i]) {
-				t.Fatalf("raw event %d differs", i)
-			}
-			i++
-			return nil
-		})
-		if err != nil || i != len(b.Events) {
-			t.Fatalf("DecodeEvents: %d events, err %v", i, err)
-		}
 	}
 }
 

@@ -106,11 +106,6 @@ func (a *Authenticator) password(ctx context.Context, name, pass string) (*apile
 	return u, nil
 }
 
-// Password checks a user name and password (for the login form).
-func (a *Authenticator) Password(ctx context.Context, name, pass string) (*apilens.User, error) {
-	return a.password(ctx, name, pass)
-}
-
 func (a *Authenticator) token(ctx context.Context, secret string) (*apilens.User, error) {
 	k := sha256.Sum256([]byte("token\x00" + secret))
 	if u := a.lookup(k); u != nil {

@@ -100,9 +100,6 @@ func New(opts Options) *Server {
 	return s
 }
 
-// Handler returns the server's handler (for tests with httptest).
-func (s *Server) Handler() http.Handler { return s.mux }
-
 // Open starts listening; Addr returns the bound address.
 func (s *Server) Open() error {
 	ln, err := net.Listen("tcp", s.opts.Addr)

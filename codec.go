@@ -17,7 +17,7 @@ import (
 // decoded string beyond the batch should strings.Clone it.
 //
 //	batch  = version:u8 key:str count:uvarint event*
-//	event  = timestamp:varint(unix ns) str×25 int×6 flags:u8 properties:str
+//	event  = timestamp:varint(unix ns) str×25 varint×7 flags:u8 str×3 properties:str
 //	str    = len:uvarint bytes
 const batchVersion = 1
 

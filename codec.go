@@ -54,11 +54,10 @@ func AppendEvent(dst []byte, e *Event) []byte {
 	}
 	for _, n := range [...]int64{
 		int64(e.ProxyResponseCode), int64(e.TargetResponseCode), int64(e.ErrorCode),
-		e.ResponseLatency, e.BackendLatency, e.RequestMediationLatency,
+		e.ResponseLatency, e.BackendLatency, e.RequestMediationLatency, e.ResponseMediationLatency,
 	} {
 		dst = binary.AppendVarint(dst, n)
 	}
-	dst = binary.AppendVarint(dst, e.ResponseMediationLatency)
 	var flags byte
 	if e.ResponseCacheHit {
 		flags |= 1

@@ -122,3 +122,31 @@ func BenchmarkParseEvents(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*500), "ns/event")
 }
+
+// FuzzParseEvents feeds whole request bodies: every item is either accepted
+// or rejected with a reason, never lost, and the parser never panics.
+func FuzzParseEvents(f *testing.F) {
+	f.Add([]byte(goodResponse + "\n" + goodFault + "\nnot json\n"))
+	f.Add([]byte("[" + goodResponse + ",1,{}]"))
+	f.Add([]byte("[\n"))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var ps Parser
+		events, rejected, err := ps.ParseEvents(body, nil)
+		if err != nil {
+			if len(events) != 0 || len(rejected) != 0 {
+				t.Fatalf("a body-level error kept %d events and %d rejections", len(events), len(rejected))
+			}
+			return
+		}
+		for _, r := range rejected {
+			if r.Error == "" || r.Index < 0 {
+				t.Fatalf("rejection without a reason: %+v", r)
+			}
+		}
+		for i := range events {
+			if events[i].RequestTimestamp.IsZero() || events[i].EventType == "" {
+				t.Fatalf("accepted event %d not normalized", i)
+			}
+		}
+	})
+}

@@ -282,6 +282,44 @@ func TestServerAnswersEqualBruteForce(t *testing.T) {
 		}
 	}
 
+	// A series grouped by API at hour grain equals the per-API, per-hour counts.
+	{
+		var ts struct {
+			From, To time.Time
+			Series   []struct {
+				Key    string
+				Points []struct {
+					T        time.Time
+					Requests int64
+				}
+			}
+		}
+		from, to := now.Add(-30*time.Hour), now
+		c.getJSON("/api/v1/traffic/timeseries?granularity=hour&groupBy=api&limit=1000&from="+url.QueryEscape(from.Format(time.RFC3339))+"&to="+url.QueryEscape(to.Format(time.RFC3339)), &ts)
+		want := map[string]int64{}
+		for _, e := range posted {
+			if !e.RequestTimestamp.Before(ts.From) && e.RequestTimestamp.Before(ts.To) {
+				want[e.APIName+"@"+e.RequestTimestamp.Truncate(time.Hour).Format(time.RFC3339)]++
+			}
+		}
+		got := map[string]int64{}
+		for _, ser := range ts.Series {
+			for _, p := range ser.Points {
+				if p.Requests > 0 {
+					got[ser.Key+"@"+p.T.Format(time.RFC3339)] = p.Requests
+				}
+			}
+		}
+		if len(got) != len(want) {
+			t.Fatalf("grouped series: %d non-empty cells, want %d", len(got), len(want))
+		}
+		for k, n := range want {
+			if got[k] != n {
+				t.Errorf("grouped series %s: %d, want %d", k, got[k], n)
+			}
+		}
+	}
+
 	// A time series sums to the summary of the range it covers.
 	for _, g := range []string{"auto", "hour", "day"} {
 		var ts struct {

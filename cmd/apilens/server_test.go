@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -380,6 +381,21 @@ func TestIngestErrors(t *testing.T) {
 			t.Errorf("%s: %d %s, want %d and %q", tc.name, code, body, tc.code, tc.want)
 		}
 	}
+	// A small gzip body that inflates past the limit is refused like a big one.
+	var bomb bytes.Buffer
+	zw := gzip.NewWriter(&bomb)
+	zw.Write(bytes.Repeat([]byte(" "), 1<<20))
+	zw.Close()
+	if bomb.Len() > 4096 {
+		t.Fatalf("test bomb is %d bytes compressed", bomb.Len())
+	}
+	if code, body := c.do("POST", "/api/v1/events", bomb.Bytes(), map[string]string{"Content-Encoding": "gzip"}); code != 413 {
+		t.Errorf("gzip bomb: %d %s, want 413", code, body)
+	}
+	if code, body := c.do("POST", "/api/v1/events", []byte("not gzip"), map[string]string{"Content-Encoding": "gzip"}); code != 400 || !strings.Contains(string(body), "gzip") {
+		t.Errorf("bad gzip: %d %s, want 400 naming gzip", code, body)
+	}
+
 	code, body := c.do("GET", "/api/v1/traffic/top?dimension=planet", nil, nil)
 	if code != 400 || !strings.Contains(string(body), `unknown dimension \"planet\"`) {
 		t.Errorf("bad dimension: %d %s", code, body)

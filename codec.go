@@ -30,13 +30,24 @@ type Batch struct {
 
 // AppendBatch appends the encoding of b to dst.
 func AppendBatch(dst []byte, b *Batch) []byte {
-	dst = append(dst, batchVersion)
-	dst = appendStr(dst, b.Key)
-	dst = binary.AppendUvarint(dst, uint64(len(b.Events)))
+	dst = appendBatchHeader(dst, b.Key, len(b.Events))
 	for i := range b.Events {
 		dst = AppendEvent(dst, &b.Events[i])
 	}
 	return dst
+}
+
+// AppendEncodedBatch appends a batch of n events that are already encoded,
+// one after the other, by AppendEvent: receivers encode each event as they
+// decode it, and never hold the batch as structs.
+func AppendEncodedBatch(dst []byte, key string, n int, events []byte) []byte {
+	return append(appendBatchHeader(dst, key, n), events...)
+}
+
+func appendBatchHeader(dst []byte, key string, n int) []byte {
+	dst = append(dst, batchVersion)
+	dst = appendStr(dst, key)
+	return binary.AppendUvarint(dst, uint64(n))
 }
 
 // AppendEvent appends the encoding of one event to dst.

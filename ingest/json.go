@@ -7,6 +7,7 @@ import (
 	"math"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/valyala/fastjson"
 
@@ -19,44 +20,48 @@ type Rejection struct {
 	Error string `json:"error"`
 }
 
-// Parser decodes 4.x analytics event documents. It reuses its buffers and
-// interns repeated strings (API names, applications, user agents repeat),
-// which is what makes JSON ingest cheap; it is not safe for concurrent use.
+// Parser decodes 4.x analytics event documents. It is not safe for
+// concurrent use; keep one per request (they are pooled).
 type Parser struct {
-	p      fastjson.Parser
-	intern map[string]string
+	p     fastjson.Parser
+	props []byte
 }
 
-// ParseEvents decodes a body of 4.x analytics events, NDJSON or a JSON
-// array (detected by the first non-space byte), appending the good ones,
-// normalized, to events. Each item is decoded on its own: a bad item is
+// Each decodes a body of 4.x analytics events, NDJSON or a JSON array
+// (detected by the first non-space byte), and calls fn with each good
+// event, normalized. Each item is decoded on its own: a bad item is
 // rejected with a reason that names the field, and the rest are kept. The
 // error is non-nil only when the body as a whole cannot be read (a broken
 // JSON array).
-func (ps *Parser) ParseEvents(body []byte, events []apilens.Event) ([]apilens.Event, []Rejection, error) {
+//
+// The event given to fn, and its strings, are views of the parser's
+// buffers, valid only until fn returns: a receiver encodes it at once
+// (apilens.AppendEvent), which is what makes JSON ingest cheap — no event
+// slice, no string copies.
+func (ps *Parser) Each(body []byte, fn func(e *apilens.Event)) ([]Rejection, error) {
 	var rejected []Rejection
+	var e apilens.Event
 	add := func(i int, v *fastjson.Value, err error) {
-		events = append(events, apilens.Event{})
-		e := &events[len(events)-1]
 		if err == nil {
-			err = ps.event(v, e)
+			err = ps.event(v, &e)
 		}
 		if err != nil {
-			events = events[:len(events)-1]
 			rejected = append(rejected, Rejection{Index: i, Error: err.Error()})
+			return
 		}
+		fn(&e)
 	}
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	if len(trimmed) > 0 && trimmed[0] == '[' {
 		v, err := ps.p.ParseBytes(trimmed)
 		if err != nil {
-			return events, nil, apilens.Errorf(apilens.EINVALID, "body is not a valid JSON array: %v", err)
+			return nil, apilens.Errorf(apilens.EINVALID, "body is not a valid JSON array: %v", err)
 		}
 		items, _ := v.Array()
 		for i, item := range items {
 			add(i, item, nil)
 		}
-		return events, rejected, nil
+		return rejected, nil
 	}
 	i := 0
 	for len(body) > 0 {
@@ -76,19 +81,47 @@ func (ps *Parser) ParseEvents(body []byte, events []apilens.Event) ([]apilens.Ev
 		add(i, v, err)
 		i++
 	}
-	return events, rejected, nil
+	return rejected, nil
+}
+
+// ParseEvents is Each collecting copies of the good events into events.
+func (ps *Parser) ParseEvents(body []byte, events []apilens.Event) ([]apilens.Event, []Rejection, error) {
+	rejected, err := ps.Each(body, func(e *apilens.Event) { events = append(events, cloneEvent(e)) })
+	return events, rejected, err
+}
+
+// cloneEvent copies e with strings of its own.
+func cloneEvent(e *apilens.Event) apilens.Event {
+	c := *e
+	for _, p := range [...]*string{
+		&c.CorrelationID, &c.KeyType, &c.APIID, &c.APIType, &c.APIName, &c.APIVersion,
+		&c.APICreator, &c.APIMethod, &c.APIContext, &c.APIResourceTemplate,
+		&c.APICreatorTenantDomain, &c.Destination, &c.ApplicationID,
+		&c.ApplicationName, &c.ApplicationOwner, &c.RegionID, &c.GatewayType,
+		&c.UserName, &c.UserIP, &c.UserAgentHeader, &c.EventType, &c.ErrorType,
+		&c.ErrorMessage, &c.Country, &c.City, &c.Browser, &c.OS, &c.Device,
+	} {
+		*p = strings.Clone(*p)
+	}
+	c.Properties = bytes.Clone(e.Properties)
+	return c
 }
 
 // DecodeEvent decodes one 4.x event document into e and normalizes it.
 // It fails only when the item is not a JSON object, when requestTimestamp
 // is missing or unparsable, or when a field has the wrong JSON type
-// (SPEC §5); any other missing field becomes UNKNOWN or -1.
+// (SPEC §5); any other missing field becomes UNKNOWN or -1. e holds its
+// own copies.
 func (ps *Parser) DecodeEvent(item []byte, e *apilens.Event) error {
 	v, err := ps.p.ParseBytes(item)
 	if err != nil {
 		return fmt.Errorf("invalid JSON: %v", err)
 	}
-	return ps.event(v, e)
+	if err := ps.event(v, e); err != nil {
+		return err
+	}
+	*e = cloneEvent(e)
+	return nil
 }
 
 func (ps *Parser) event(v *fastjson.Value, e *apilens.Event) error {
@@ -113,51 +146,51 @@ func (ps *Parser) event(v *fastjson.Value, e *apilens.Event) error {
 			sawTime = true
 			e.RequestTimestamp, ferr = parseTimestamp(v)
 		case "correlationId":
-			ferr = ps.str(v, &e.CorrelationID, false)
+			ferr = str(v, &e.CorrelationID)
 		case "keyType":
-			ferr = ps.str(v, &e.KeyType, true)
+			ferr = str(v, &e.KeyType)
 		case "apiId":
-			ferr = ps.str(v, &e.APIID, true)
+			ferr = str(v, &e.APIID)
 		case "apiType":
-			ferr = ps.str(v, &e.APIType, true)
+			ferr = str(v, &e.APIType)
 		case "apiName":
-			ferr = ps.str(v, &e.APIName, true)
+			ferr = str(v, &e.APIName)
 		case "apiVersion":
-			ferr = ps.str(v, &e.APIVersion, true)
+			ferr = str(v, &e.APIVersion)
 		case "apiCreator":
-			ferr = ps.str(v, &e.APICreator, true)
+			ferr = str(v, &e.APICreator)
 		case "apiMethod":
-			ferr = ps.str(v, &e.APIMethod, true)
+			ferr = str(v, &e.APIMethod)
 		case "apiContext":
-			ferr = ps.str(v, &e.APIContext, true)
+			ferr = str(v, &e.APIContext)
 		case "apiResourceTemplate":
-			ferr = ps.str(v, &e.APIResourceTemplate, true)
+			ferr = str(v, &e.APIResourceTemplate)
 		case "apiCreatorTenantDomain":
-			ferr = ps.str(v, &e.APICreatorTenantDomain, true)
+			ferr = str(v, &e.APICreatorTenantDomain)
 		case "destination":
-			ferr = ps.str(v, &e.Destination, true)
+			ferr = str(v, &e.Destination)
 		case "applicationId":
-			ferr = ps.str(v, &e.ApplicationID, true)
+			ferr = str(v, &e.ApplicationID)
 		case "applicationName":
-			ferr = ps.str(v, &e.ApplicationName, true)
+			ferr = str(v, &e.ApplicationName)
 		case "applicationOwner":
-			ferr = ps.str(v, &e.ApplicationOwner, true)
+			ferr = str(v, &e.ApplicationOwner)
 		case "regionId":
-			ferr = ps.str(v, &e.RegionID, true)
+			ferr = str(v, &e.RegionID)
 		case "gatewayType":
-			ferr = ps.str(v, &e.GatewayType, true)
+			ferr = str(v, &e.GatewayType)
 		case "userName":
-			ferr = ps.str(v, &e.UserName, true)
+			ferr = str(v, &e.UserName)
 		case "userIp":
-			ferr = ps.str(v, &e.UserIP, true)
+			ferr = str(v, &e.UserIP)
 		case "userAgentHeader":
-			ferr = ps.str(v, &e.UserAgentHeader, true)
+			ferr = str(v, &e.UserAgentHeader)
 		case "eventType":
-			ferr = ps.str(v, &e.EventType, true)
+			ferr = str(v, &e.EventType)
 		case "errorType":
-			ferr = ps.str(v, &e.ErrorType, true)
+			ferr = str(v, &e.ErrorType)
 		case "errorMessage":
-			ferr = ps.str(v, &e.ErrorMessage, true)
+			ferr = str(v, &e.ErrorMessage)
 		case "proxyResponseCode":
 			ferr = intField(v, &e.ProxyResponseCode)
 		case "targetResponseCode":
@@ -180,7 +213,8 @@ func (ps *Parser) event(v *fastjson.Value, e *apilens.Event) error {
 			}
 		case "properties":
 			if v.Type() == fastjson.TypeObject {
-				e.Properties = v.MarshalTo(nil)
+				ps.props = v.MarshalTo(ps.props[:0])
+				e.Properties = ps.props
 			} else {
 				ferr = typeError(v, "an object")
 			}
@@ -203,31 +237,17 @@ func typeError(v *fastjson.Value, want string) error {
 	return fmt.Errorf("JSON %s where %s expected", v.Type(), want)
 }
 
-// maxInterned bounds a Parser's intern table (one per concurrent request):
-// the values that repeat (APIs, applications, user agents) fit; the table
-// is dropped and restarted when full.
-const maxInterned = 4096
-
-// str sets *dst from a JSON string, interning it if asked.
-func (ps *Parser) str(v *fastjson.Value, dst *string, intern bool) error {
+// str sets *dst from a JSON string, as a view of the parser's buffer.
+func str(v *fastjson.Value, dst *string) error {
 	if v.Type() != fastjson.TypeString {
 		return typeError(v, "a string")
 	}
 	b, _ := v.StringBytes()
-	if !intern || len(b) > 256 {
-		*dst = string(b)
+	if len(b) == 0 {
+		*dst = ""
 		return nil
 	}
-	if s, ok := ps.intern[string(b)]; ok {
-		*dst = s
-		return nil
-	}
-	if ps.intern == nil || len(ps.intern) >= maxInterned {
-		ps.intern = make(map[string]string, 1024)
-	}
-	s := string(b)
-	ps.intern[s] = s
-	*dst = s
+	*dst = unsafe.String(&b[0], len(b))
 	return nil
 }
 

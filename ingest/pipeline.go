@@ -249,11 +249,12 @@ func (p *Pipeline) Close() error {
 	return nil
 }
 
-// Submit makes a batch durable. It returns once the events are in the log
-// (the point at which the publisher may be acknowledged). principal scopes
-// the idempotency key; a key already seen returns duplicate=true and the
-// batch is not appended again.
-func (p *Pipeline) Submit(ctx context.Context, principal, key string, events []apilens.Event) (duplicate bool, err error) {
+// Submit makes a batch of n events, encoded one after the other by
+// apilens.AppendEvent, durable. It returns once they are in the log (the
+// point at which the publisher may be acknowledged). principal scopes the
+// idempotency key; a key already seen returns duplicate=true and the batch
+// is not appended again.
+func (p *Pipeline) Submit(ctx context.Context, principal, key string, events []byte, n int) (duplicate bool, err error) {
 	var k string
 	if key != "" {
 		k = principal + "\x1f" + key
@@ -268,7 +269,7 @@ func (p *Pipeline) Submit(ctx context.Context, principal, key string, events []a
 	}
 	// The log copies the payload, so the encoding buffer is reused.
 	bp := batchBufs.Get().(*[]byte)
-	data := apilens.AppendBatch((*bp)[:0], &apilens.Batch{Key: k, Events: events})
+	data := apilens.AppendEncodedBatch((*bp)[:0], k, n, events)
 	end, err := p.opts.Log.Append(ctx, data)
 	if cap(data) <= 32<<20 {
 		*bp = data[:0]
@@ -282,7 +283,7 @@ func (p *Pipeline) Submit(ctx context.Context, principal, key string, events []a
 		}
 		return false, err
 	}
-	p.m.accepted.Add(float64(len(events)))
+	p.m.accepted.Add(float64(n))
 	p.m.batches.Inc()
 	p.statMu.Lock()
 	p.appended = max(p.appended, end)

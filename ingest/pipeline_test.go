@@ -94,19 +94,23 @@ func TestDatabaseDownKeepsAcknowledgingAndCatchesUp(t *testing.T) {
 	defer p.Close()
 
 	var ps Parser
-	events, _, err := ps.ParseEvents([]byte(goodResponse+"\n"+goodFault+"\n"), nil)
-	if err != nil {
+	var events []byte
+	n := 0
+	if _, err := ps.Each([]byte(goodResponse+"\n"+goodFault+"\n"), func(e *apilens.Event) {
+		events = apilens.AppendEvent(events, e)
+		n++
+	}); err != nil {
 		t.Fatal(err)
 	}
 	sent := 0
 	for i := 0; i < 50; i++ {
-		dup, err := p.Submit(context.Background(), "gw", string(rune('a'+i%26))+string(rune('a'+i/26)), events)
+		dup, err := p.Submit(context.Background(), "gw", string(rune('a'+i%26))+string(rune('a'+i/26)), events, n)
 		if err != nil || dup {
 			t.Fatalf("submit %d while the database is down: dup=%v err=%v", i, dup, err)
 		}
-		sent += len(events)
+		sent += n
 	}
-	if dup, _ := p.Submit(context.Background(), "gw", "aa", events); !dup {
+	if dup, _ := p.Submit(context.Background(), "gw", "aa", events, n); !dup {
 		t.Fatal("a retried key was not recognized")
 	}
 	time.Sleep(100 * time.Millisecond)

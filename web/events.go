@@ -20,9 +20,9 @@ func (s *Server) registerEventRoutes() {
 // ingestState is the per-request scratch space, pooled: a busy publisher
 // sends hundreds of batches a second.
 type ingestState struct {
-	body   bytes.Buffer
-	parser ingest.Parser
-	events []apilens.Event
+	body    bytes.Buffer
+	parser  ingest.Parser
+	encoded []byte // the accepted events, encoded as they are decoded
 }
 
 var ingestPool = sync.Pool{New: func() any { return new(ingestState) }}
@@ -48,18 +48,20 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, u *apilens
 	}
 	st := ingestPool.Get().(*ingestState)
 	defer func() {
-		if st.body.Cap() <= 4*int(s.opts.MaxBodyBytes) {
+		if st.body.Cap() <= 4*int(s.opts.MaxBodyBytes) && cap(st.encoded) <= 4*int(s.opts.MaxBodyBytes) {
 			st.body.Reset()
-			clear(st.events) // drop the strings of this request's events
-			st.events = st.events[:0]
+			st.encoded = st.encoded[:0]
 			ingestPool.Put(st)
 		}
 	}()
 	if err := s.readBody(r, &st.body); err != nil {
 		return err
 	}
-	events, rejected, err := st.parser.ParseEvents(st.body.Bytes(), st.events[:0])
-	st.events = events
+	n := 0
+	rejected, err := st.parser.Each(st.body.Bytes(), func(e *apilens.Event) {
+		st.encoded = apilens.AppendEvent(st.encoded, e)
+		n++
+	})
 	if err != nil {
 		return err
 	}
@@ -67,7 +69,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, u *apilens
 	if rejected == nil {
 		rejected = []ingest.Rejection{}
 	}
-	if len(events) == 0 {
+	if n == 0 {
 		if len(rejected) == 0 {
 			return apilens.Errorf(apilens.EINVALID, "the body holds no events")
 		}
@@ -77,11 +79,11 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, u *apilens
 		}
 		return &rejectedError{apilens.Errorf(apilens.EINVALID, "%s", msg), rejected}
 	}
-	dup, err := s.opts.Ingest.Submit(r.Context(), u.Name, r.Header.Get("Idempotency-Key"), events)
+	dup, err := s.opts.Ingest.Submit(r.Context(), u.Name, r.Header.Get("Idempotency-Key"), st.encoded, n)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusAccepted, acceptedBody{Accepted: len(events), Rejected: rejected, Duplicate: dup})
+	writeJSON(w, http.StatusAccepted, acceptedBody{Accepted: n, Rejected: rejected, Duplicate: dup})
 	return nil
 }
 

@@ -24,7 +24,9 @@ import (
 
 // Submitter makes accepted batches durable (ingest.Pipeline).
 type Submitter interface {
-	Submit(ctx context.Context, principal, key string, events []apilens.Event) (duplicate bool, err error)
+	// Submit takes n events encoded one after the other by
+	// apilens.AppendEvent.
+	Submit(ctx context.Context, principal, key string, events []byte, n int) (duplicate bool, err error)
 	Lag() (int64, error)
 }
 

@@ -65,6 +65,10 @@ type FamilySpec struct {
 	Dims    []string
 	Latency bool
 	Finest  Granularity
+	// Backend says whether rows carry a backend-latency sketch besides the
+	// response one: only per destination, where backend performance is
+	// the question; elsewhere its sum (for averages) is enough.
+	Backend bool
 	// Coarsest is the coarsest granularity kept; 0 means Year. Users stop
 	// at months: a year of them reads twelve month rows, and year rows
 	// would be a third of what their flushes write.
@@ -73,16 +77,16 @@ type FamilySpec struct {
 
 // Families lists every rollup family.
 var Families = []FamilySpec{
-	{FamilyTotal, "total", []string{DimTenant}, true, Minute, 0},
-	{FamilyAPI, "api", []string{DimAPI, DimAPIVersion, DimTenant, DimAPIContext, DimAPICreator}, true, Minute, 0},
-	{FamilyApplication, "application", []string{DimApplication, DimApplicationOwner, DimApplicationID, DimTenant}, true, Minute, 0},
-	{FamilyAPIApplication, "api_application", []string{DimAPI, DimApplication, DimAPIVersion, DimApplicationOwner, DimApplicationID, DimTenant}, true, Minute, 0},
-	{FamilyResource, "resource", []string{DimAPI, DimAPIVersion, DimResource, DimMethod, DimTenant}, true, Minute, 0},
-	{FamilyUser, "user", []string{DimApplication, DimUser, DimTenant}, false, Day, Month},
-	{FamilyDestination, "destination", []string{DimAPI, DimDestination, DimAPIVersion, DimTenant}, true, Minute, 0},
-	{FamilyFault, "fault", []string{DimAPI, DimErrorType, DimErrorMessage, DimErrorCode, DimApplication, DimAPIVersion, DimTenant}, false, Minute, 0},
-	{FamilyGeo, "geo", []string{DimCountry, DimCity, DimAPI, DimTenant}, false, Hour, 0},
-	{FamilyDevice, "device", []string{DimOS, DimBrowser, DimDevice, DimAPI, DimTenant}, false, Hour, 0},
+	{FamilyTotal, "total", []string{DimTenant}, true, Minute, false, 0},
+	{FamilyAPI, "api", []string{DimAPI, DimAPIVersion, DimTenant, DimAPIContext, DimAPICreator}, true, Minute, false, 0},
+	{FamilyApplication, "application", []string{DimApplication, DimApplicationOwner, DimApplicationID, DimTenant}, true, Minute, false, 0},
+	{FamilyAPIApplication, "api_application", []string{DimAPI, DimApplication, DimAPIVersion, DimApplicationOwner, DimApplicationID, DimTenant}, true, Minute, false, 0},
+	{FamilyResource, "resource", []string{DimAPI, DimAPIVersion, DimResource, DimMethod, DimTenant}, true, Minute, false, 0},
+	{FamilyUser, "user", []string{DimApplication, DimUser, DimTenant}, false, Day, false, Month},
+	{FamilyDestination, "destination", []string{DimAPI, DimDestination, DimAPIVersion, DimTenant}, true, Minute, true, 0},
+	{FamilyFault, "fault", []string{DimAPI, DimErrorType, DimErrorMessage, DimErrorCode, DimApplication, DimAPIVersion, DimTenant}, false, Minute, false, 0},
+	{FamilyGeo, "geo", []string{DimCountry, DimCity, DimAPI, DimTenant}, false, Hour, false, 0},
+	{FamilyDevice, "device", []string{DimOS, DimBrowser, DimDevice, DimAPI, DimTenant}, false, Hour, false, 0},
 }
 
 // Spec returns the description of f.
@@ -129,7 +133,7 @@ type Measures struct {
 	ResponseMediationLatencySum int64
 	// ResponseSketch and BackendSketch are encoded DDSketches (package
 	// sketch) of responseLatency and backendLatency, nil for families
-	// without latency or buckets without response events.
+	// without them (FamilySpec) or buckets without response events.
 	ResponseSketch []byte
 	BackendSketch  []byte
 }

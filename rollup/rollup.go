@@ -221,7 +221,7 @@ func (a *Aggregator) add(f apilens.Family, buckets *[apilens.Year + 1]int64, e *
 		}
 		en.response.Add(float64(e.ResponseLatency))
 	}
-	if e.BackendLatency >= 0 {
+	if e.BackendLatency >= 0 && f.Spec().Backend {
 		if en.backend == nil {
 			en.backend = sketch.New()
 		}

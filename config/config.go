@@ -250,7 +250,7 @@ func Default() *Config {
 			MaxBodyBytes:        16 * MiB,
 			MaxInFlight:         64,
 			SpoolMaxBytes:       1 * GiB,
-			SpoolMemoryBytes:    16 * MiB,
+			SpoolMemoryBytes:    8 * MiB,
 			SpoolSegmentBytes:   64 * MiB,
 			FlushInterval:       Duration(5 * time.Second),
 			CoarseFlushInterval: Duration(30 * time.Second),

@@ -562,7 +562,7 @@ func (p *Pipeline) expireKeys() {
 }
 
 // rawBatchEvents bounds a raw batch so a drill-down decompresses little.
-const rawBatchEvents = 20_000
+const rawBatchEvents = 10_000
 
 // rawBuilder collects log records into a raw batch: a sequence of
 // length-prefixed encoded batches (codec.go), compressed with S2, which

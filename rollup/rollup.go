@@ -52,6 +52,11 @@ type entry struct {
 	m        apilens.Measures
 	response *sketch.Sketch
 	backend  *sketch.Sketch
+	// borrowed says the sketches belong to the one entry merged into this
+	// one so far: under live traffic a month or year entry is made of one
+	// day entry, and copying its sketches would only double them. The
+	// first merge of a second entry copies them.
+	borrowed bool
 }
 
 // Aggregator accumulates events. It is not safe for concurrent use.
@@ -348,12 +353,13 @@ func (a *Aggregator) Drain(now time.Time) (rows, carry []apilens.RollupRow) {
 	if ncarry > 0 {
 		carry = make([]apilens.RollupRow, 0, ncarry)
 	}
+	enc := encodings{}
 	emit := func(k key, g apilens.Granularity, en *entry) {
 		store, keep := decide(k, g)
 		if !store && !keep {
 			return
 		}
-		r := row(k, g, en)
+		r := row(k, g, en, enc)
 		if store {
 			rows = append(rows, r)
 		}
@@ -372,10 +378,26 @@ func (a *Aggregator) Drain(now time.Time) (rows, carry []apilens.RollupRow) {
 }
 
 // merge adds o's measures and sketches to en.
+// merge adds o's measures and sketches to en, a derived entry (en's own
+// sketches are only ever borrowed or merged into, never added to by Add).
 func (en *entry) merge(o *entry) {
+	if en.m.Requests == 0 && en.response == nil && en.backend == nil {
+		en.m, en.response, en.backend, en.borrowed = o.m, o.response, o.backend, true
+		return
+	}
+	if en.borrowed {
+		en.response, en.backend, en.borrowed = copySketch(en.response), copySketch(en.backend), false
+	}
 	en.m.AddCounts(&o.m)
 	en.response = mergeSketch(en.response, o.response)
 	en.backend = mergeSketch(en.backend, o.backend)
+}
+
+func copySketch(s *sketch.Sketch) *sketch.Sketch {
+	if s == nil {
+		return nil
+	}
+	return s.Copy()
 }
 
 func b2i(b bool) int {
@@ -396,14 +418,25 @@ func mergeSketch(dst, src *sketch.Sketch) *sketch.Sketch {
 	return dst
 }
 
-func row(k key, g apilens.Granularity, en *entry) apilens.RollupRow {
+// encodings remembers the encoding of each sketch during one Drain, so the
+// rows that share a sketch (a day and its month and year) share its bytes.
+type encodings map[*sketch.Sketch][]byte
+
+func (c encodings) of(s *sketch.Sketch) []byte {
+	if s == nil {
+		return nil
+	}
+	b, ok := c[s]
+	if !ok {
+		b = s.Encode()
+		c[s] = b
+	}
+	return b
+}
+
+func row(k key, g apilens.Granularity, en *entry, enc encodings) apilens.RollupRow {
 	r := apilens.RollupRow{Family: k.family, Gran: g, Bucket: k.bucket, Dims: k.dims, Measures: en.m}
-	if en.response != nil {
-		r.ResponseSketch = en.response.Encode()
-	}
-	if en.backend != nil {
-		r.BackendSketch = en.backend.Encode()
-	}
+	r.ResponseSketch, r.BackendSketch = enc.of(en.response), enc.of(en.backend)
 	return r
 }
 

@@ -62,6 +62,9 @@ func (s *Sketch) MergeEncoded(b []byte) error {
 	return nil
 }
 
+// Copy returns an independent copy of s.
+func (s *Sketch) Copy() *Sketch { return &Sketch{s.s.Copy()} }
+
 // Count returns how many values were added.
 func (s *Sketch) Count() float64 { return s.s.GetCount() }
 

@@ -254,7 +254,7 @@ func Default() *Config {
 			SpoolSegmentBytes:   64 * MiB,
 			FlushInterval:       Duration(5 * time.Second),
 			CoarseFlushInterval: Duration(30 * time.Second),
-			FlushMaxRows:        100000,
+			FlushMaxRows:        50000,
 			IdempotencyWindow:   Duration(time.Hour),
 		},
 		Rollup: RollupConfig{

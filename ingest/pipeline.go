@@ -98,7 +98,7 @@ type Options struct {
 	Cap            func(dim string) int
 	FlushInterval  time.Duration // fine tier (minutes, hours, raw events): default 5s
 	CoarseInterval time.Duration // coarse tier (days, months, years): default 30s
-	FlushMaxRows   int           // flush a tier early past this many in-memory entries; default 100,000
+	FlushMaxRows   int           // flush a tier early past this many in-memory entries; default 50,000
 	// MaxHeldBytes flushes the coarse tier early once the log bytes it keeps
 	// from release pass it, so a high rate never fills the log waiting for
 	// coarse_flush_interval; default 256 MiB (a quarter of the default log).
@@ -145,7 +145,7 @@ func New(opts Options) *Pipeline {
 		opts.CoarseInterval = 30 * time.Second
 	}
 	if opts.FlushMaxRows <= 0 {
-		opts.FlushMaxRows = 100_000
+		opts.FlushMaxRows = 50_000
 	}
 	if opts.MaxHeldBytes <= 0 {
 		opts.MaxHeldBytes = 256 << 20

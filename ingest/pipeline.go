@@ -2,9 +2,10 @@
 // validate and normalize (json.go), make durable in the log, then enrich,
 // aggregate and flush rollups to the store exactly once.
 //
-// Exactly once without coordination: a flush writes the rollup deltas, the
-// raw events, the idempotency keys and the log position it covers in one
-// transaction. After a crash the consumer resumes from the stored position,
+// Exactly once without coordination: each flush writes its data (a tier's
+// rollup deltas, or raw events) and the log position it covers in one
+// transaction, each stream (Stream, StreamCoarse, StreamRaw) with its own
+// position. After a crash the consumer resumes from the stored positions,
 // so what was flushed is not replayed and what was not flushed is.
 package ingest
 

@@ -2,6 +2,8 @@ package apilens
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -79,6 +81,24 @@ const (
 	ScopeApplicationAnalytic = "application_analytics:view"
 	ScopeMonitoring          = "monitoring_dashboard:view"
 )
+
+// Roles lists every role a user can hold.
+var Roles = []string{RoleAdmin, RolePublisher, ScopeBusinessAnalytics, ScopeAPIAnalytics,
+	ScopeApplicationAnalytic, ScopeMonitoring}
+
+// CheckRoles returns an EINVALID error naming the first unknown role, or
+// when there is none at all.
+func CheckRoles(roles []string) error {
+	if len(roles) == 0 {
+		return Errorf(EINVALID, "give at least one role (%s)", strings.Join(Roles, ", "))
+	}
+	for _, r := range roles {
+		if !slices.Contains(Roles, r) {
+			return Errorf(EINVALID, "unknown role %q (want %s)", r, strings.Join(Roles, ", "))
+		}
+	}
+	return nil
+}
 
 // User is a local account: a dashboard user, a publisher, or both.
 type User struct {

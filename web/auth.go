@@ -21,7 +21,8 @@ import (
 // remembered (as a SHA-256 of user and password, never in clear) for a
 // short TTL, so a changed password takes effect within it.
 type Authenticator struct {
-	users apilens.UserStore
+	users    apilens.UserStore
+	sessions *sessions
 	ttl   time.Duration
 	now   func() time.Time
 
@@ -36,7 +37,7 @@ type cached struct {
 
 // NewAuthenticator returns an Authenticator over users.
 func NewAuthenticator(users apilens.UserStore) *Authenticator {
-	return &Authenticator{users: users, ttl: time.Minute, now: time.Now, cache: make(map[[32]byte]cached)}
+	return &Authenticator{users: users, sessions: newSessions(time.Now), ttl: time.Minute, now: time.Now, cache: make(map[[32]byte]cached)}
 }
 
 // HashPassword returns the bcrypt hash stored for a password.
@@ -51,9 +52,9 @@ func HashToken(secret string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// Authenticate returns the user of the request's credentials: HTTP Basic
-// or a bearer API token. It returns an EUNAUTHORIZED error when there are
-// none or they are wrong.
+// Authenticate returns the user of the request's credentials: HTTP Basic,
+// a bearer API token or the dashboard's session cookie. It returns an
+// EUNAUTHORIZED error when there are none or they are wrong.
 func (a *Authenticator) Authenticate(r *http.Request) (*apilens.User, error) {
 	if name, pass, ok := r.BasicAuth(); ok {
 		return a.password(r.Context(), name, pass)
@@ -61,7 +62,11 @@ func (a *Authenticator) Authenticate(r *http.Request) (*apilens.User, error) {
 	if h := r.Header.Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
 		return a.token(r.Context(), strings.TrimSpace(h[7:]))
 	}
-	return nil, apilens.Errorf(apilens.EUNAUTHORIZED, "credentials required: HTTP Basic or a bearer API token")
+	u, _, err := a.fromCookie(r)
+	if u != nil || err != nil {
+		return u, err
+	}
+	return nil, apilens.Errorf(apilens.EUNAUTHORIZED, "credentials required: log in, or use HTTP Basic or a bearer API token")
 }
 
 func (a *Authenticator) lookup(k [32]byte) *apilens.User {

@@ -88,6 +88,8 @@ func New(opts Options) *Server {
 	}
 	opts.Registry.MustRegister(s.reqs)
 	s.registerHealthRoutes()
+	s.registerSessionRoutes()
+	s.registerUserRoutes()
 	s.registerEventRoutes()
 	s.registerTrafficRoutes()
 	s.registerUIRoutes()
@@ -205,7 +207,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	switch code {
 	case apilens.EUNAUTHORIZED:
-		w.Header().Set("WWW-Authenticate", `Basic realm="apilens", charset="UTF-8"`)
+		// The dashboard's own calls get no challenge, or the browser would
+		// put its Basic dialog over the login page.
+		if m := r.Header.Get("Sec-Fetch-Mode"); m == "" || m == "navigate" {
+			w.Header().Set("WWW-Authenticate", `Basic realm="apilens", charset="UTF-8"`)
+		}
 	case apilens.EBUSY:
 		w.Header().Set("Retry-After", "1")
 	case apilens.EUNAVAILABLE:

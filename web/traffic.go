@@ -4,7 +4,9 @@ import (
 	"encoding/csv"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/apilens/apilens"
@@ -53,8 +55,33 @@ func filterParams(r *http.Request, u *apilens.User) (query.Filter, error) {
 	return f, nil
 }
 
-// queryParams reads the range and the filters every traffic query takes.
+// viewPersonas are the personas whose pages query traffic.
+var viewPersonas = []string{"business", "api", "application", "monitoring"}
+
+// checkView enforces the view parameter: the dashboard persona asking. A
+// user may query only for a persona of theirs, so the API refuses what
+// the navigation hides. Without a view (scripts), any analytics role may
+// query.
+func checkView(r *http.Request, u *apilens.User) error {
+	v := r.URL.Query().Get("view")
+	if v == "" {
+		return nil
+	}
+	if !slices.Contains(viewPersonas, v) {
+		return apilens.Errorf(apilens.EINVALID, "view: %q is not one of %s", v, strings.Join(viewPersonas, ", "))
+	}
+	if !mayOpen(u, v) {
+		return apilens.Errorf(apilens.EFORBIDDEN, "user %q may not see %s analytics", u.Name, v)
+	}
+	return nil
+}
+
+// queryParams reads the view, the range and the filters every traffic
+// query takes.
 func queryParams(r *http.Request, u *apilens.User) (from, to time.Time, f query.Filter, err error) {
+	if err = checkView(r, u); err != nil {
+		return
+	}
 	if from, to, err = rangeParams(r); err != nil {
 		return
 	}

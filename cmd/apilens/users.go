@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -28,9 +29,6 @@ const usersUsage = `Usage:
 Common flags: --config FILE --data-dir DIR
 Roles: admin, publisher, business_analytics:view, api_analytics:view,
        application_analytics:view, monitoring_dashboard:view`
-
-var knownRoles = []string{apilens.RoleAdmin, apilens.RolePublisher, apilens.ScopeBusinessAnalytics,
-	apilens.ScopeAPIAnalytics, apilens.ScopeApplicationAnalytic, apilens.ScopeMonitoring}
 
 type multiFlag []string
 
@@ -99,13 +97,8 @@ func runUsers(ctx context.Context, env *cmdEnv, args []string) error {
 		if _, err := db.User(ctx, name); err == nil {
 			return fmt.Errorf("user %q already exists", name)
 		}
-		if len(roles) == 0 {
-			return fmt.Errorf("give at least one --role (%s)", strings.Join(knownRoles, ", "))
-		}
-		for _, r := range roles {
-			if !contains(knownRoles, r) {
-				return fmt.Errorf("unknown role %q (want %s)", r, strings.Join(knownRoles, ", "))
-			}
+		if err := apilens.CheckRoles(roles); err != nil {
+			return errors.New(apilens.ErrorMessage(err))
 		}
 		u := &apilens.User{Name: name, Roles: roles, Tenant: *tenant, Created: time.Now().UTC()}
 		if err := setPassword(u); err != nil {
@@ -167,13 +160,4 @@ func runUsers(ctx context.Context, env *cmdEnv, args []string) error {
 		return errUsage
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -3,22 +3,47 @@
 GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 BIN     := bin/apilens
+UI      := web/ui
+UI_SRC  := $(shell find $(UI)/src $(UI)/index.html $(UI)/vite.config.ts $(UI)/tsconfig.json -type f 2>/dev/null)
 
-.PHONY: all build demo test test-short bench fuzz vet clean
+.PHONY: all build ui ui-test e2e demo test test-short bench fuzz vet clean
 
 all: build
 
-build:
+# The binary embeds the dashboard (web/ui/dist), so the front end builds
+# first; both steps are skipped when nothing changed.
+build: ui
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/apilens
+
+ui: $(UI)/dist/index.html
+
+$(UI)/node_modules/.package-lock.json: $(UI)/package-lock.json
+	cd $(UI) && npm ci --no-audit --no-fund
+
+$(UI)/dist/index.html: $(UI)/node_modules/.package-lock.json $(UI_SRC)
+	find $(UI)/dist -mindepth 1 ! -name .gitkeep -delete
+	cd $(UI) && npm run build
+
+$(UI)/e2e/node_modules/.package-lock.json: $(UI)/e2e/package-lock.json
+	cd $(UI)/e2e && npm ci --no-audit --no-fund
+
+ui-test: $(UI)/node_modules/.package-lock.json
+	cd $(UI) && npm test
+
+# The browser suite: the real binary, seeded by the simulator, driven in
+# Debian's chromium by playwright-core. Screenshots land in web/ui/e2e/artifacts.
+e2e: build $(UI)/e2e/node_modules/.package-lock.json
+	cd $(UI)/e2e && APILENS_BIN=$(CURDIR)/$(BIN) npm test
 
 demo: build
 	./$(BIN) demo
 
-vet:
+vet: ui
 	$(GO) vet ./...
 
-test: vet
+test: vet ui-test
 	$(GO) test -count=1 -timeout 20m ./...
+	$(MAKE) e2e
 
 test-short:
 	$(GO) test -short ./...
@@ -39,4 +64,5 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzRecover -fuzztime $(FUZZTIME) ./spool/
 
 clean:
-	rm -rf bin
+	rm -rf bin $(UI)/node_modules $(UI)/e2e/node_modules
+	find $(UI)/dist -mindepth 1 ! -name .gitkeep -delete

@@ -174,7 +174,7 @@ async function navLinks(page) {
 async function readKPIs(page) {
   return page
     .locator('[data-testid^="kpi-"][data-value]')
-    .evaluateAll((els) => Object.fromEntries(els.map((e) => [e.dataset.testid.slice(4), e.dataset.value])));
+    .evaluateAll((els) => Object.fromEntries(els.map((e) => [e.dataset.testid.slice(4), e.dataset.value === '' ? undefined : e.dataset.value])));
 }
 
 // KPI tile name → the summary's figure.
@@ -288,16 +288,21 @@ describe('dashboard in chromium', () => {
       },
       { colorScheme: 'dark' },
     );
-    // The overview in both themes.
+    // The overview in both themes. The app keeps the theme in localStorage
+    // ("apilens-theme", dark by default); the system preference is emulated
+    // too, in case it follows that.
     const overview = nav[0];
     for (const scheme of ['dark', 'light']) {
       await withSession(
         browser,
         server.base,
         async (s) => {
+          await s.context.addInitScript((t) => localStorage.setItem('apilens-theme', t), scheme);
           await s.loginAPI(server.admin);
           await s.page.goto(overview.href);
           const { id } = await s.settled();
+          const theme = await s.page.evaluate(() => document.documentElement.dataset.theme);
+          assert.equal(theme, scheme, `<html data-theme> is ${scheme}`);
           await s.screenshot(`${id.slice(5)}-${scheme}`);
         },
         { colorScheme: scheme },
@@ -315,9 +320,16 @@ describe('dashboard in chromium', () => {
     let kpiChecked = 0;
     let rowsChecked = 0;
     const notes = [];
+    const checkedTables = [];
     await withSession(browser, server.base, async (s) => {
       await s.loginAPI(server.admin);
+      let topDims = [];
+      s.page.on('request', (r) => {
+        const u = new URL(r.url());
+        if (u.pathname === '/api/v1/traffic/top' && u.searchParams.get('dimension')) topDims.push(u.searchParams.get('dimension'));
+      });
       for (const link of nav) {
+        topDims = [];
         await s.page.goto(withParams(link.href, { from, to, range: null, refresh: 'off' }));
         const want = 'page-' + link.testid.slice(4);
         await s.page.locator(`main[data-testid="${want}"]`).waitFor({ state: 'attached' });
@@ -340,7 +352,8 @@ describe('dashboard in chromium', () => {
               notes.push(`${id}: kpi-${name} has no summary figure to compare with`);
               continue;
             }
-            assert.equal(Number(kpis[name]), figure(sum), `${id} kpi-${name}: shown ${kpis[name]}, API ${figure(sum)} (summary?${q})`);
+            const shown = kpis[name] === undefined ? undefined : Number(kpis[name]);
+            assert.equal(shown, figure(sum), `${id} kpi-${name}: shown ${kpis[name]}, API ${figure(sum)} (summary?${q})`);
             kpiChecked++;
           }
         }
@@ -349,33 +362,50 @@ describe('dashboard in chromium', () => {
           .locator('[data-testid^="table-"]')
           .evaluateAll((ts) => ts.map((t) => ({ testid: t.dataset.testid, dimension: t.dataset.dimension || '' })));
         for (const tbl of tables) {
-          const dim = tableDimension(tbl.testid, tbl.dimension);
-          if (!dim) {
-            notes.push(`${id}: ${tbl.testid} has no traffic dimension to compare with`);
-            continue;
-          }
           const rows = await readRows(s.page, tbl.testid);
           if (!rows.length) continue;
-          const tq = new URLSearchParams(q);
-          tq.set('dimension', dim);
-          tq.set('limit', '10');
-          const top = await server.json(`/api/v1/traffic/top?${tq}`);
-          const n = Math.min(5, rows.length, top.items.length);
-          assert.ok(n > 0, `${id} ${tbl.testid}: the API has rows too`);
-          for (let i = 0; i < n; i++) {
-            assert.equal(rows[i].key, top.items[i].key, `${id} ${tbl.testid} row ${i}: key (top?${tq})`);
-            if (rows[i].requests !== undefined) {
-              assert.equal(rows[i].requests, top.items[i].requests, `${id} ${tbl.testid} row ${i} (${rows[i].key}): requests`);
-            } else if (i === 0) {
-              notes.push(`${id}: ${tbl.testid} has no requests column to compare`);
+          // The table's dimension: its data-dimension, its id, or one the
+          // page asked traffic/top for; the first whose answer (for the
+          // URL's range, view and filters) has every key the table shows.
+          const candidates = [...new Set([tableDimension(tbl.testid, tbl.dimension), ...topDims].filter(Boolean))];
+          let match = null;
+          for (const dim of candidates) {
+            const tq = new URLSearchParams(q);
+            tq.set('dimension', dim);
+            tq.set('limit', '100');
+            const top = await server.json(`/api/v1/traffic/top?${tq}`);
+            const byKey = new Map(top.items.map((it) => [it.key, it]));
+            if (rows.every((r) => byKey.has(r.key))) {
+              match = { dim, top, byKey, tq };
+              break;
             }
+          }
+          assert.ok(match, `${id} ${tbl.testid}: no traffic/top answer (dimensions tried: ${candidates.join(', ') || 'none'}) has the keys shown: ${rows.slice(0, 5).map((r) => r.key).join(', ')}`);
+          if (rows[0].requests === undefined) {
+            notes.push(`${id}: ${tbl.testid} has no Requests column to compare`);
+            continue;
+          }
+          const n = Math.min(5, rows.length);
+          for (let i = 0; i < n; i++) {
+            const want = match.byKey.get(rows[i].key).requests;
+            assert.equal(rows[i].requests, want, `${id} ${tbl.testid} row ${i} (${rows[i].key}): requests shown ${rows[i].requests}, API ${want} (top?${match.tq})`);
             rowsChecked++;
           }
+          // Sorted by requests, most first (the table's default), the rows
+          // are the API's first items in its order.
+          if (rows.sortedByRequests) {
+            assert.deepEqual(
+              rows.slice(0, n).map((r) => r.key),
+              match.top.items.slice(0, n).map((it) => it.key),
+              `${id} ${tbl.testid}: the first rows are the API's top ${match.dim}s`,
+            );
+          }
+          checkedTables.push(`${id.slice(5)}/${tbl.testid.slice(6)}=${match.dim}`);
         }
       }
     });
     for (const n of notes) console.log(`note: ${n}`);
-    console.log(`compared ${kpiChecked} KPI tiles and ${rowsChecked} table rows with the API`);
+    console.log(`compared ${kpiChecked} KPI tiles and ${rowsChecked} table rows with the API; tables: ${checkedTables.join(' ')}`);
     assert.ok(kpiChecked > 0, 'at least one page shows KPI tiles');
     assert.ok(rowsChecked > 0, 'at least one page shows a table of a traffic dimension');
   });
@@ -522,18 +552,27 @@ describe('dashboard in chromium', () => {
   });
 });
 
-/** A table's rows: [{key, requests}] from tr[data-key] and the requests column's data-value. */
+/**
+ * A table's rows: [{key, requests}] from tr[data-key] and the Requests
+ * column's data-value; .sortedByRequests when that column sorts descending.
+ */
 async function readRows(page, testid) {
-  return page.locator(`[data-testid="${testid}"]`).first().evaluate((table) => {
-    const heads = [...table.querySelectorAll('thead th, tr:first-child th')];
-    let col = heads.findIndex((th) => th.dataset.column === 'requests' || th.dataset.key === 'requests' || th.dataset.testid === 'col-requests');
+  const r = await page.locator(`[data-testid="${testid}"]`).first().evaluate((table) => {
+    const heads = [...table.querySelectorAll('thead th')];
+    let col = heads.findIndex((th) => th.dataset.column === 'requests' || th.dataset.key === 'requests');
     if (col < 0) col = heads.findIndex((th) => /^\s*requests\b/i.test(th.textContent || ''));
-    return [...table.querySelectorAll('tr[data-key]')].map((tr) => {
-      let cell = tr.querySelector('[data-column="requests"][data-value], [data-testid="cell-requests"][data-value]');
-      if (!cell && col >= 0) cell = tr.children[col];
-      const v = cell?.getAttribute('data-value');
-      return { key: tr.dataset.key, requests: v === undefined || v === null ? undefined : Number(v) };
-    });
+    const sorted = col >= 0 && heads[col].getAttribute('aria-sort') === 'descending';
+    const rows = [...table.querySelectorAll('tbody tr[data-key], tr[data-key]')].filter((tr, i, all) => all.indexOf(tr) === i);
+    return {
+      sorted,
+      rows: rows.map((tr) => {
+        const cell = col >= 0 ? tr.children[col] : null;
+        const v = cell?.getAttribute('data-value');
+        return { key: tr.dataset.key, requests: v === undefined || v === null || v === '' ? undefined : Number(v) };
+      }),
+    };
   });
+  const rows = r.rows;
+  rows.sortedByRequests = r.sorted;
+  return rows;
 }
-

@@ -1,0 +1,95 @@
+import { request } from './client';
+
+// SPEC §5 figures. Latency (ms) is absent where a breakdown keeps none.
+export interface Latency {
+  avg: number;
+  p50: number;
+  p90: number;
+  p95: number;
+  p99: number;
+}
+
+export interface Figures {
+  requests: number;
+  successful: number;
+  faults: number;
+  throttled: number;
+  errors4xx: number;
+  errors5xx: number;
+  latency?: Latency;
+}
+
+export interface Summary extends Figures {
+  from: string;
+  to: string;
+}
+
+export interface Point extends Figures {
+  t: string;
+}
+
+export interface Series {
+  key: string;
+  labels: Record<string, string>;
+  points: Point[];
+}
+
+export interface Timeseries {
+  granularity: string;
+  from: string;
+  to: string;
+  series: Series[];
+}
+
+export interface TopItem extends Figures {
+  key: string;
+  labels: Record<string, string>;
+}
+
+export interface Top {
+  dimension: string;
+  from: string;
+  to: string;
+  items: TopItem[];
+}
+
+export type View = 'business' | 'api' | 'application' | 'monitoring';
+
+export type Dimension =
+  | 'api' | 'apiVersion' | 'application' | 'resource' | 'destination' | 'user' | 'tenant'
+  | 'errorType' | 'errorMessage' | 'country' | 'browser' | 'os' | 'device';
+
+// What every traffic call carries: the persona asking, the range and the global filters.
+export interface Scope {
+  view: View;
+  from: string;
+  to: string;
+  tenant?: string;
+  api?: string;
+  apiVersion?: string;
+  application?: string;
+}
+
+function query(scope: Scope, extra: Record<string, string | number | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries({ ...scope, ...extra })) {
+    if (v !== undefined && v !== '') q.set(k, String(v));
+  }
+  return q.toString();
+}
+
+export function fetchSummary(scope: Scope, signal?: AbortSignal): Promise<Summary> {
+  return request(`/api/v1/traffic/summary?${query(scope, {})}`, { signal });
+}
+
+export function fetchTimeseries(
+  scope: Scope,
+  opts: { granularity: string; groupBy?: Dimension; limit?: number },
+  signal?: AbortSignal,
+): Promise<Timeseries> {
+  return request(`/api/v1/traffic/timeseries?${query(scope, opts)}`, { signal });
+}
+
+export function fetchTop(scope: Scope, opts: { dimension: Dimension; limit?: number }, signal?: AbortSignal): Promise<Top> {
+  return request(`/api/v1/traffic/top?${query(scope, opts)}`, { signal });
+}

@@ -1,0 +1,23 @@
+import type { Top } from '../../api/traffic';
+import { EmptyState } from '../../components/states';
+
+// What the store says for a field no event carried: country, browser, OS and
+// device stay unknown until the enrichment issue derives them.
+const UNKNOWN_VALUES = ['UNKNOWN', 'N/A', ''];
+
+export function isUnknown(v: string | undefined): boolean {
+  return v === undefined || UNKNOWN_VALUES.includes(v.trim().toUpperCase());
+}
+
+export const allUnknown = (dim: string) => (t: Top) => t.items.every((i) => isUnknown(i.labels[dim] ?? i.key));
+
+export function EnrichmentPending({ what }: { what: string }) {
+  return (
+    <EmptyState title={`No ${what} known yet.`}>
+      <p>
+        Gateways do not send {what}: apilens will derive them from the client's address and user agent once its
+        enrichment is built. Until then every request counts as UNKNOWN, so there is nothing to chart yet.
+      </p>
+    </EmptyState>
+  );
+}

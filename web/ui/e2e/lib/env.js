@@ -43,6 +43,6 @@ export function checkBinary() {
 }
 
 export const UI_NOT_BUILT = new Missing(
-  'the server answers "the dashboard is not built": build the UI (cd web/ui && npm ci && npm run build) ' +
+  'the server answers that it was built without the web dashboard: build the UI (cd web/ui && npm ci && npm run build) ' +
     'and then the binary (make build), which embeds it',
 );

@@ -101,6 +101,9 @@ export class ApilensServer {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
+    // Should the test process die before after() runs, take the server along.
+    const proc = this.proc;
+    process.once('exit', () => proc.exitCode === null && proc.signalCode === null && proc.kill('SIGKILL'));
     this.proc.stdout.pipe(log);
     this.proc.stderr.pipe(log);
     let exited = null;
@@ -137,7 +140,10 @@ export class ApilensServer {
   async uiBuilt() {
     const res = await fetch(this.base + '/');
     const text = await res.text();
-    return res.ok && !/dashboard is not built/i.test(text);
+    // The stand-in page says "built without the web dashboard" (it said
+    // "the dashboard is not built" before); the app's index.html loads scripts.
+    if (!res.ok || /built without the web dashboard|dashboard is not built/i.test(text)) return false;
+    return /<script\b/i.test(text);
   }
 
   /**

@@ -16,7 +16,7 @@ export default defineConfig({
   server: {
     port: 9192,
     proxy: {
-      '/api': { target: process.env.APILENS_DEV_API ?? 'http://127.0.0.1:9191', changeOrigin: false },
+      '/api/v1': { target: process.env.APILENS_DEV_API ?? 'http://127.0.0.1:9191', changeOrigin: false },
     },
   },
   test: {

@@ -11,16 +11,24 @@ import { ViewProvider } from './view';
 
 // Each persona's pages (and ECharts with them) load on first visit only, so the
 // first chunk holds just the shell and the login.
-const MODULES: Record<Persona, ComponentType<{ page: string; me: string }>> = {
-  business: lazy(() => import('./pages/business/index')),
-  api: lazy(() => import('./pages/api/index')),
-  application: lazy(() => import('./pages/application/index')),
-  monitoring: lazy(() => import('./pages/monitoring/index')),
-  settings: lazy(() => import('./pages/settings/index')),
-  loganalyzer: lazy(() => import('./pages/Placeholder').then((m) => ({ default: (p: { page: string }) => <m.default persona="loganalyzer" page={p.page} title="Log Analyzer" /> }))),
-  alerts: lazy(() => import('./pages/Placeholder').then((m) => ({ default: (p: { page: string }) => <m.default persona="alerts" page={p.page} title="Alerts" /> }))),
-  reports: lazy(() => import('./pages/Placeholder').then((m) => ({ default: (p: { page: string }) => <m.default persona="reports" page={p.page} title="Reports" /> }))),
+type PersonaModule = { default: ComponentType<{ page: string; me: string }> };
+const placeholder = (persona: Persona, title: string) => () =>
+  import('./pages/Placeholder').then((m): PersonaModule => ({ default: (p) => <m.default persona={persona} page={p.page} title={title} /> }));
+const LOADERS: Record<Persona, () => Promise<PersonaModule>> = {
+  business: () => import('./pages/business/index'),
+  api: () => import('./pages/api/index'),
+  application: () => import('./pages/application/index'),
+  monitoring: () => import('./pages/monitoring/index'),
+  settings: () => import('./pages/settings/index'),
+  loganalyzer: placeholder('loganalyzer', 'Log Analyzer'),
+  alerts: placeholder('alerts', 'Alerts'),
+  reports: placeholder('reports', 'Reports'),
 };
+const MODULES = Object.fromEntries(Object.entries(LOADERS).map(([k, f]) => [k, lazy(f)])) as unknown as Record<Persona, ComponentType<{ page: string; me: string }>>;
+
+// The opened page's chunk loads while the session is checked, not after.
+const opened = parsePath(location.pathname).persona as Persona;
+if (opened in LOADERS) LOADERS[opened]().catch(() => undefined);
 
 function loginUrl(): string {
   const want = location.pathname + location.search;

@@ -25,7 +25,7 @@ export function esc(s: string): string {
 export function timeOption(lines: LineDef[], o: { unit: string; tz: Zone; exact: (v: number) => string; axis: (v: number) => string }): EChartsCoreOption {
   return {
     useUTC: o.tz === 'utc',
-    grid: { left: 8, right: 16, top: 40, bottom: 8, containLabel: true },
+    grid: { left: 8, right: 16, top: 56, bottom: 8, containLabel: true },
     legend: { top: 0, left: 0 },
     tooltip: {
       trigger: 'axis',
@@ -43,7 +43,7 @@ export function timeOption(lines: LineDef[], o: { unit: string; tz: Zone; exact:
       },
     },
     xAxis: { type: 'time' },
-    yAxis: { type: 'value', name: o.unit, axisLabel: { formatter: o.axis } },
+    yAxis: { type: 'value', name: o.unit, nameTextStyle: { align: 'left' }, axisLabel: { formatter: o.axis } },
     series: lines.map((l) => ({
       id: l.id,
       name: l.name,
@@ -93,7 +93,7 @@ export function barOption<T>(items: T[], label: (i: T) => string, metrics: BarMe
   // Horizontal bars, largest at the top: names stay readable however long.
   const shown = [...items].reverse();
   return {
-    grid: { left: 8, right: 24, top: metrics.length > 1 ? 40 : 16, bottom: 8, containLabel: true },
+    grid: { left: 8, right: 24, top: metrics.length > 1 ? 40 : 16, bottom: 24, containLabel: true },
     legend: metrics.length > 1 ? { top: 0, left: 0 } : undefined,
     tooltip: {
       trigger: 'axis',
@@ -101,7 +101,7 @@ export function barOption<T>(items: T[], label: (i: T) => string, metrics: BarMe
       formatter: (params: { marker: string; seriesName: string; value: number | null; name: string }[]) =>
         [esc(params[0]?.name ?? ''), ...params.filter((p) => p.value !== null).map((p) => `${p.marker}${esc(p.seriesName)}: <b>${esc(o.exact(p.value as number))}</b>`)].join('<br/>'),
     },
-    xAxis: { type: 'value', name: o.unit, axisLabel: { formatter: o.axis } },
+    xAxis: { type: 'value', name: o.unit, nameLocation: 'middle', nameGap: 26, axisLabel: { formatter: o.axis } },
     yAxis: { type: 'category', data: shown.map(label), axisLabel: { width: 180, overflow: 'truncate' } },
     series: metrics.map((m) => ({
       id: m.id,

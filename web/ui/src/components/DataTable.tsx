@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useMemo, useState, type ReactNode } from 'react';
 import {
   flexRender,
   getCoreRowModel,
@@ -16,6 +16,9 @@ export interface Column<T> {
   value: (row: T) => string | number | null | undefined;
   format?: (v: number) => string;
   numeric?: boolean;
+  // The CSV holds exact values, so its header names their unit ("p95 (ms)")
+  // where the table shows spoken units in the cells.
+  csvHeader?: string;
 }
 
 // A sortable, paged table. Cells show formatted figures and carry the exact
@@ -30,6 +33,8 @@ export function DataTable<T>(props: {
   initialSort?: SortingState;
   pageSize?: number;
   onRowClick?: (row: T) => void;
+  // Per-row controls (e.g. Remove) in a last, unsorted column.
+  actions?: { header: string; render: (row: T) => ReactNode };
   caption?: string;
 }) {
   const [sorting, setSorting] = useState<SortingState>(props.initialSort ?? []);
@@ -67,7 +72,7 @@ export function DataTable<T>(props: {
 
   function exportCsv() {
     const rows = table.getSortedRowModel().rows.map((r) => r.original);
-    downloadCsv(`${props.name}.csv`, toCsv(props.columns.map((c) => ({ header: c.header, value: c.value })), rows));
+    downloadCsv(`${props.name}.csv`, toCsv(props.columns.map((c) => ({ header: c.csvHeader ?? c.header, value: c.value })), rows));
   }
 
   return (
@@ -92,6 +97,7 @@ export function DataTable<T>(props: {
                     </th>
                   );
                 })}
+                {props.actions && <th className="actions">{props.actions.header}</th>}
               </tr>
             ))}
           </thead>
@@ -119,6 +125,7 @@ export function DataTable<T>(props: {
                     </td>
                   );
                 })}
+                {props.actions && <td className="actions">{props.actions.render(row.original)}</td>}
               </tr>
             ))}
           </tbody>

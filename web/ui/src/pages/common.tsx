@@ -76,13 +76,14 @@ export const FIG = {
   errorRate: {
     id: 'errorRate',
     header: 'Error rate',
+    csvHeader: 'Error rate (ratio)',
     value: (r: F) => (r.requests ? (r.errors4xx + r.errors5xx) / r.requests : null),
     format: formatPercent,
     numeric: true,
   },
-  p50: { id: 'p50', header: 'p50 (ms)', value: (r: F) => r.latency?.p50 ?? null, format: formatLatency, numeric: true },
-  p95: { id: 'p95', header: 'p95 (ms)', value: (r: F) => r.latency?.p95 ?? null, format: formatLatency, numeric: true },
-  p99: { id: 'p99', header: 'p99 (ms)', value: (r: F) => r.latency?.p99 ?? null, format: formatLatency, numeric: true },
+  p50: { id: 'p50', header: 'p50', csvHeader: 'p50 (ms)', value: (r: F) => r.latency?.p50 ?? null, format: formatLatency, numeric: true },
+  p95: { id: 'p95', header: 'p95', csvHeader: 'p95 (ms)', value: (r: F) => r.latency?.p95 ?? null, format: formatLatency, numeric: true },
+  p99: { id: 'p99', header: 'p99', csvHeader: 'p99 (ms)', value: (r: F) => r.latency?.p99 ?? null, format: formatLatency, numeric: true },
 } satisfies Record<string, Column<F>>;
 
 export const TRAFFIC_COLS: Column<F>[] = [FIG.requests, FIG.successful, FIG.errors4xx, FIG.errors5xx, FIG.faults, FIG.throttled, FIG.p50, FIG.p95, FIG.p99];

@@ -2,8 +2,9 @@ import type { Top } from '../../api/traffic';
 import { EmptyState } from '../../components/states';
 
 // What the store says for a field no event carried: country, browser, OS and
-// device stay unknown until the enrichment issue derives them.
-const UNKNOWN_VALUES = ['UNKNOWN', 'N/A', ''];
+// device stay unknown until the enrichment issue derives them. The rollups
+// write "N/A" for geo and "Other" for user-agent fields; docs/api.md says UNKNOWN.
+const UNKNOWN_VALUES = ['UNKNOWN', 'N/A', 'OTHER', ''];
 
 export function isUnknown(v: string | undefined): boolean {
   return v === undefined || UNKNOWN_VALUES.includes(v.trim().toUpperCase());
@@ -16,7 +17,7 @@ export function EnrichmentPending({ what }: { what: string }) {
     <EmptyState title={`No ${what} known yet.`}>
       <p>
         Gateways do not send {what}: apilens will derive them from the client's address and user agent once its
-        enrichment is built. Until then every request counts as UNKNOWN, so there is nothing to chart yet.
+        enrichment is built. Until then every request counts as unknown, so there is nothing to chart yet.
       </p>
     </EmptyState>
   );

@@ -22,17 +22,17 @@ const throttledPerApi = perSeries((p) => p.throttled, byApi);
 const faultsPerApp = perSeries((p) => p.faults, (s) => s.labels.application ?? s.key);
 const throttledPerApp = perSeries((p) => p.throttled, (s) => s.labels.application ?? s.key);
 
-// Of the 50 busiest APIs, the 10 most throttled (the server ranks by requests).
+// The series ranked by throttled requests, the most throttled first; APIs
+// never throttled in the range are left out.
 function topThrottled(ts: Timeseries) {
   const total = (s: Timeseries['series'][number]) => s.points.reduce((a, p) => a + p.throttled, 0);
-  const ranked = ts.series.filter((s) => total(s) > 0).sort((a, b) => total(b) - total(a)).slice(0, 10);
+  const ranked = ts.series.filter((s) => total(s) > 0).sort((a, b) => total(b) - total(a));
   return throttledPerApi({ ...ts, series: ranked });
 }
 
 function Overview() {
   const setApi = useFilterClick('api');
   const usage = useTimeseries({ groupBy: 'api', limit: 10 });
-  const throttled = useTimeseries({ groupBy: 'api', limit: 50 });
   const daily = useTimeseries({ granularity: 'day' });
   const apis = useTop({ dimension: 'api', limit: 200 });
   const dailyLines = (ts: Timeseries) => {
@@ -48,7 +48,7 @@ function Overview() {
       <Grid>
         <TimeChartPanel id="api-usage" title="Top 10 APIs: requests over time" subtitle="Click a line to filter by that API" query={usage} lines={usageLines} unit={COUNT} onLineClick={setApi} />
         <TimeChartPanel id="api-latency" title="Top 10 APIs: latency p95 over time" subtitle="Tooltip shows p50, p95 and p99 together" query={usage} lines={latencyPerApi} unit={MS} onLineClick={setApi} />
-        <TimeChartPanel id="api-throttled" title="Top 10 throttled APIs over time" query={throttled} lines={topThrottled} unit={COUNT} onLineClick={setApi} empty={<p className="muted">No throttled requests in this range.</p>} />
+        <TimeChartPanel id="api-throttled" title="Top 10 throttled APIs over time" subtitle="Among the 10 busiest APIs (the server ranks series by requests)" query={usage} lines={topThrottled} unit={COUNT} onLineClick={setApi} empty={<p className="muted">No throttled requests in this range.</p>} />
         <TimeChartPanel id="daily-faults" title="Faults per day" query={daily} lines={dailyLines} unit={COUNT} empty={<p className="muted">No faults in this range.</p>} />
       </Grid>
       <TopTablePanel id="apis" title="APIs" query={apis} dimension="api" onRowClick={(r) => setApi(r.labels.api)} />

@@ -55,6 +55,7 @@ function Overview() {
 }
 
 type Mode = 'count' | 'percent';
+const DIM_NAMES: Partial<Record<Dimension, string>> = { api: 'API', apiVersion: 'version', resource: 'resource', application: 'application' };
 const errors = (f: { errors4xx: number; errors5xx: number }) => f.errors4xx + f.errors5xx;
 const PERCENT: Unit = { name: '% of requests', format: formatPercent, exact: (v) => `${(v * 100).toFixed(4).replace(/\.?0+$/, '')} %` };
 
@@ -107,7 +108,7 @@ function Errors() {
       <Grid>
         <BarChartPanel
           id="errors-breakdown"
-          title={`Errors (4xx + 5xx) per ${dim === 'apiVersion' ? 'version' : dim}`}
+          title={`Errors (4xx + 5xx) per ${DIM_NAMES[dim]}`}
           subtitle={by === 'api' && dim !== 'resource' ? 'Click a bar to drill down' : undefined}
           query={ranked}
           label={itemLabel}
@@ -116,9 +117,9 @@ function Errors() {
           onItemClick={by === 'api' && dim !== 'resource' ? drill : undefined}
           isEmpty={(t: Top) => t.items.length === 0}
         />
-        <TimeChartPanel id="errors-time" title={`Errors over time per ${dim === 'apiVersion' ? 'version' : dim} (busiest 10)`} query={ts} lines={lines} unit={unit} />
+        <TimeChartPanel id="errors-time" title={`Errors over time per ${DIM_NAMES[dim]} (busiest 10)`} query={ts} lines={lines} unit={unit} />
       </Grid>
-      <TopTablePanel id="errors" title={`Errors per ${dim === 'apiVersion' ? 'version' : dim}`} query={top} dimension={dim} columns={ERROR_COLS} sortBy="errorRate" onRowClick={by === 'api' && dim !== 'resource' ? drill : undefined} />
+      <TopTablePanel id="errors" title={`Errors per ${DIM_NAMES[dim]}`} query={top} dimension={dim} columns={ERROR_COLS} sortBy="errorRate" onRowClick={by === 'api' && dim !== 'resource' ? drill : undefined} />
     </Page>
   );
 }

@@ -47,17 +47,24 @@ function Users({ me }: { me: string }) {
       </p>
       <Panel testid="panel-users" title="Users" height={200} wide query={users}>
         {(list) => (
-          <>
-            <DataTable testid="table-users" name="users" columns={columns} rows={list} rowKey={(u) => u.name} initialSort={[{ id: 'name', desc: false }]} pageSize={25} caption="Users" />
-            <div className="remove-users">
-              <span className="muted">Remove:</span>{' '}
-              {list.map((u) => (
-                <button key={u.name} type="button" className="btn btn-small btn-danger" data-testid={`remove-user-${u.name}`} disabled={u.name === me} title={u.name === me ? 'You cannot remove yourself' : undefined} onClick={() => remove(u.name)}>
-                  {u.name}
+          <DataTable
+            testid="table-users"
+            name="users"
+            columns={columns}
+            rows={list}
+            rowKey={(u) => u.name}
+            initialSort={[{ id: 'name', desc: false }]}
+            pageSize={25}
+            caption="Users"
+            actions={{
+              header: '',
+              render: (u) => (
+                <button type="button" className="btn btn-small btn-danger" data-testid={`remove-user-${u.name}`} disabled={u.name === me} title={u.name === me ? 'You cannot remove yourself' : `Remove ${u.name}`} onClick={() => remove(u.name)}>
+                  Remove
                 </button>
-              ))}
-            </div>
-          </>
+              ),
+            }}
+          />
         )}
       </Panel>
     </Page>
@@ -104,8 +111,8 @@ function AddUser({ onAdded }: { onAdded: (name: string) => void }) {
           <input name="new-password" type="password" value={password} onChange={(e) => setPassword(e.target.value)} required autoComplete="new-password" />
         </label>
         <label>
-          Tenant <span className="muted">(empty: carbon.super)</span>
-          <input name="new-tenant" value={tenant} onChange={(e) => setTenant(e.target.value)} autoComplete="off" />
+          Tenant
+          <input name="new-tenant" value={tenant} onChange={(e) => setTenant(e.target.value)} autoComplete="off" placeholder="carbon.super" />
         </label>
       </div>
       <fieldset>

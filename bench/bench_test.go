@@ -101,6 +101,49 @@ func (s *server) peakRSS(b *testing.B) float64 {
 	return 0
 }
 
+// sampleMemory polls the server's /metrics every 200 ms until the returned
+// function is called, which gives the highest Go heap in use seen and the
+// resident memory at that moment, in MB: what of the RSS the Go heap is.
+func (s *server) sampleMemory() func() (heap, rss float64) {
+	var mu sync.Mutex
+	var heapMax, rssAt float64
+	done := make(chan struct{})
+	go func() {
+		for t := time.NewTicker(200 * time.Millisecond); ; {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			resp, err := http.Get(s.base + "/metrics")
+			if err != nil {
+				continue
+			}
+			var h, r float64
+			sc := bufio.NewScanner(resp.Body)
+			for sc.Scan() {
+				if v, ok := strings.CutPrefix(sc.Text(), "go_memstats_heap_inuse_bytes "); ok {
+					h, _ = strconv.ParseFloat(v, 64)
+				} else if v, ok := strings.CutPrefix(sc.Text(), "process_resident_memory_bytes "); ok {
+					r, _ = strconv.ParseFloat(v, 64)
+				}
+			}
+			resp.Body.Close()
+			mu.Lock()
+			if h/(1<<20) > heapMax {
+				heapMax, rssAt = h/(1<<20), r/(1<<20)
+			}
+			mu.Unlock()
+		}
+	}()
+	return func() (float64, float64) {
+		close(done)
+		mu.Lock()
+		defer mu.Unlock()
+		return heapMax, rssAt
+	}
+}
+
 func (s *server) requests(b *testing.B, from, to time.Time) int64 {
 	var sum struct{ Requests int64 }
 	s.get(b, "/api/v1/traffic/summary?from="+url.QueryEscape(from.Format(time.RFC3339))+"&to="+url.QueryEscape(to.Format(time.RFC3339)), &sum)
@@ -168,6 +211,7 @@ func benchIngest(b *testing.B, rate float64) {
 	t0 := time.Now().Add(-time.Hour)
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns}}
+	mem := srv.sampleMemory()
 	var acked, seq atomic.Int64
 	var wg sync.WaitGroup
 	begin := time.Now()
@@ -210,6 +254,7 @@ func benchIngest(b *testing.B, rate float64) {
 	srv.waitRolledUp(b, t0, time.Now().Add(time.Hour), n)
 	rollTime := time.Since(begin)
 	rss := srv.peakRSS(b)
+	heap, heapRSS := mem()
 
 	mode := "flat-out"
 	if rate > 0 {
@@ -219,8 +264,9 @@ func benchIngest(b *testing.B, rate float64) {
 	b.ReportMetric(float64(n)/rollTime.Seconds(), "rolledup_events/s")
 	b.ReportMetric((rollTime - ackTime).Seconds(), "lag_s")
 	b.ReportMetric(rss, "peak_RSS_MB")
-	fmt.Printf("ingest %s: %d events in %.1fs: %.0f events/s acknowledged (durable), all rolled up %.1fs after the last acknowledgement (%.0f events/s end to end); peak RSS %.0f MB\n",
-		mode, n, ackTime.Seconds(), float64(n)/ackTime.Seconds(), (rollTime - ackTime).Seconds(), float64(n)/rollTime.Seconds(), rss)
+	b.ReportMetric(heap, "peak_Go_heap_MB")
+	fmt.Printf("ingest %s: %d events in %.1fs: %.0f events/s acknowledged (durable), all rolled up %.1fs after the last acknowledgement (%.0f events/s end to end); peak RSS %.0f MB (Go heap in use at most %.0f MB; %.0f MB of RSS when it was)\n",
+		mode, n, ackTime.Seconds(), float64(n)/ackTime.Seconds(), (rollTime - ackTime).Seconds(), float64(n)/rollTime.Seconds(), rss, heap, heapRSS)
 }
 
 // BenchmarkSummaryYear measures traffic/summary over 12 months of data

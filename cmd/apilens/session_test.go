@@ -2,17 +2,21 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/apilens/apilens"
 	"github.com/apilens/apilens/web"
+	"github.com/apilens/apilens/web/ui"
 )
 
 // browser is a client with a cookie jar, as the dashboard runs in one.
@@ -175,18 +179,51 @@ func TestDashboardSessions(t *testing.T) {
 	}
 }
 
-// TestUnknownAPIPath checks that a mistyped API path is a JSON 404, not the
-// dashboard's page.
-func TestUnknownAPIPath(t *testing.T) {
+// TestDashboardFiles checks how the app is served: any page path gives
+// index.html (a copied link opens the app there), a mistyped API path is a
+// JSON 404, and assets go out compressed with a long cache life.
+func TestDashboardFiles(t *testing.T) {
 	m := startServer(t, t.TempDir(), nil)
 	defer m.Close()
 	c := &client{t: t, base: m.URL(), user: "admin", pass: "secret-test-password"}
 	code, body := c.do("GET", "/api/v1/trafic/summary", nil, nil)
 	if code != 404 || !strings.Contains(string(body), "no such endpoint: /api/v1/trafic/summary") {
-		t.Fatalf("%d %s", code, body)
+		t.Fatalf("mistyped API path: %d %s", code, body)
 	}
-	code, body = c.do("GET", "/business/overview?range=last-7-days", nil, nil)
-	if code != 200 || !strings.Contains(string(body), "<html") {
-		t.Fatalf("a dashboard path: %d %s", code, body)
+	code, page := c.do("GET", "/business/overview?range=last-7-days", nil, nil)
+	if code != 200 || !strings.Contains(string(page), "<html") {
+		t.Fatalf("a dashboard path: %d %s", code, page)
+	}
+	if ui.Files() == nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("the dashboard is not built into this test binary: make test builds it first")
+		}
+		t.Skip("the dashboard is not built (run make build, or make test); skipping the asset checks")
+	}
+	script := regexp.MustCompile(`src="(/assets/[^"]+\.js)"`).FindSubmatch(page)
+	if script == nil {
+		t.Fatalf("no script in index.html: %s", page)
+	}
+	plain, err := http.Get(m.URL() + string(script[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := io.ReadAll(plain.Body)
+	plain.Body.Close()
+	req, _ := http.NewRequest("GET", m.URL()+string(script[1]), nil)
+	req.Header.Set("Accept-Encoding", "gzip") // set by hand, so Go's client leaves the body compressed
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	zr, err := gzip.NewReader(resp.Body)
+	if err != nil {
+		t.Fatalf("asset with Accept-Encoding gzip: %v (Content-Encoding %q)", err, resp.Header.Get("Content-Encoding"))
+	}
+	got, _ := io.ReadAll(zr)
+	if !bytes.Equal(got, want) || len(want) == 0 || !strings.Contains(resp.Header.Get("Cache-Control"), "immutable") ||
+		!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") {
+		t.Fatalf("compressed asset: %d bytes, plain %d; headers %v", len(got), len(want), resp.Header)
 	}
 }

@@ -23,8 +23,8 @@ import (
 type Authenticator struct {
 	users    apilens.UserStore
 	sessions *sessions
-	ttl   time.Duration
-	now   func() time.Time
+	ttl      time.Duration
+	now      func() time.Time
 
 	mu    sync.Mutex
 	cache map[[32]byte]cached

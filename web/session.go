@@ -103,7 +103,7 @@ func (s *sessions) sweep(now time.Time) {
 		}
 	}
 	for addr, ts := range s.failures {
-		if now.Sub(ts[len(ts)-1]) > loginWindow {
+		if len(ts) == 0 || now.Sub(ts[len(ts)-1]) > loginWindow {
 			delete(s.failures, addr)
 		}
 	}
@@ -115,7 +115,11 @@ func (s *sessions) loginWait(addr string) time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ts := recent(s.failures[addr], now)
-	s.failures[addr] = ts
+	if len(ts) == 0 {
+		delete(s.failures, addr)
+	} else {
+		s.failures[addr] = ts
+	}
 	if len(ts) < loginFailures {
 		return 0
 	}

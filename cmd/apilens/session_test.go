@@ -95,6 +95,10 @@ func TestDashboardSessions(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The first login of a fresh server, before any failure.
+	admin := newBrowser(t, m.URL())
+	s := admin.login("admin", "secret-test-password")
+
 	anon := newBrowser(t, m.URL())
 	if code, body, hdr := anon.call("GET", "/api/v1/session", nil, nil); code != 401 || hdr.Get("WWW-Authenticate") != "" {
 		t.Fatalf("session without login: %d %s, challenge %q (the app's calls must get none)", code, body, hdr.Get("WWW-Authenticate"))
@@ -102,9 +106,6 @@ func TestDashboardSessions(t *testing.T) {
 	if code, body, _ := anon.call("POST", "/api/v1/session", map[string]string{"username": "admin", "password": "wrong"}, nil); code != 401 || !strings.Contains(string(body), "wrong user name or password") {
 		t.Fatalf("wrong password: %d %s", code, body)
 	}
-
-	admin := newBrowser(t, m.URL())
-	s := admin.login("admin", "secret-test-password")
 	if strings.Join(s.Personas, ",") != strings.Join(web.Personas, ",") || s.CSRFToken == "" {
 		t.Fatalf("admin session: %+v", s)
 	}

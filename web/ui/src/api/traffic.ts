@@ -82,14 +82,17 @@ export function fetchSummary(scope: Scope, signal?: AbortSignal): Promise<Summar
   return request(`/api/v1/traffic/summary?${query(scope, {})}`, { signal });
 }
 
-export function fetchTimeseries(
+// An empty answer may carry null for its list (Go's nil slice): read it as empty.
+export async function fetchTimeseries(
   scope: Scope,
   opts: { granularity: string; groupBy?: Dimension; limit?: number },
   signal?: AbortSignal,
 ): Promise<Timeseries> {
-  return request(`/api/v1/traffic/timeseries?${query(scope, opts)}`, { signal });
+  const ts = await request<Timeseries>(`/api/v1/traffic/timeseries?${query(scope, opts)}`, { signal });
+  return { ...ts, series: (ts.series ?? []).map((s) => ({ ...s, labels: s.labels ?? {}, points: s.points ?? [] })) };
 }
 
-export function fetchTop(scope: Scope, opts: { dimension: Dimension; limit?: number }, signal?: AbortSignal): Promise<Top> {
-  return request(`/api/v1/traffic/top?${query(scope, opts)}`, { signal });
+export async function fetchTop(scope: Scope, opts: { dimension: Dimension; limit?: number }, signal?: AbortSignal): Promise<Top> {
+  const top = await request<Top>(`/api/v1/traffic/top?${query(scope, opts)}`, { signal });
+  return { ...top, items: (top.items ?? []).map((i) => ({ ...i, labels: i.labels ?? {} })) };
 }

@@ -3,6 +3,8 @@ import { feature } from 'topojson-client';
 import type { Topology, GeometryCollection } from 'topojson-specification';
 import world from 'world-atlas/countries-110m.json';
 import type { TopItem } from '../../api/traffic';
+import { MapChart } from 'echarts/charts';
+import { VisualMapComponent } from 'echarts/components';
 import { echarts } from '../../charts/echarts';
 import { EChart } from '../../charts/EChart';
 import { esc } from '../../charts/build';
@@ -12,6 +14,8 @@ import { Page } from '../../page';
 import { useTop } from '../../traffic';
 import { COUNT, FIG, labelColumns } from '../common';
 import { EnrichmentPending, allUnknown, isUnknown } from './enrichment';
+
+echarts.use([MapChart, VisualMapComponent]);
 
 // World borders from world-atlas (Natural Earth 1:110m), registered once.
 const topo = world as unknown as Topology<{ countries: GeometryCollection<{ name: string }> }>;

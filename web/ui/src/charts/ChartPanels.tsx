@@ -48,7 +48,7 @@ export function TimeChartPanel(props: {
       query={props.query}
       wide={props.wide}
       isEmpty={(ts) => props.lines(ts).every((l) => l.points.every((p) => !l.get(p)))}
-      empty={props.empty ?? <NoTraffic />}
+      empty={props.empty ?? <NoTraffic brief />}
       actions={<ToggleTable on={asTable} set={setAsTable} />}
     >
       {(ts) => <TimeBody ts={ts} {...props} tz={state.tz} asTable={asTable} testid={testid} />}
@@ -101,7 +101,7 @@ export function BarChartPanel(props: {
       query={props.query}
       wide={props.wide}
       isEmpty={props.isEmpty ?? ((t) => t.items.length === 0 || t.items.every((i) => props.metrics.every((m) => !m.get(i))))}
-      empty={props.empty ?? <NoTraffic />}
+      empty={props.empty ?? <NoTraffic brief />}
       actions={<ToggleTable on={asTable} set={setAsTable} />}
     >
       {(top) => {

@@ -30,9 +30,11 @@ export function EmptyState({ title, children }: { title: string; children?: Reac
   );
 }
 
-// What to do when a range holds no traffic: on a new install, send some.
-export function NoTraffic() {
+// What to do when a range holds no traffic: on a new install, send some. The
+// page says it once, under its KPI tiles; the panels below say it briefly.
+export function NoTraffic({ brief = false }: { brief?: boolean }) {
   const origin = location.origin;
+  if (brief) return <EmptyState title="No API traffic in this range." />;
   return (
     <EmptyState title="No API traffic in this range.">
       <p>Choose a longer date range or clear the filters. If this is a new install, nothing has been sent yet:</p>

@@ -129,7 +129,7 @@ export function TopTablePanel(props: {
       wide
       query={props.query}
       isEmpty={(t) => t.items.length === 0}
-      empty={props.empty ?? <NoTraffic />}
+      empty={props.empty ?? <NoTraffic brief />}
     >
       {(t) => (
         <DataTable

@@ -1,6 +1,7 @@
 import { useMemo, useState } from 'react';
 import { feature } from 'topojson-client';
 import type { Topology, GeometryCollection } from 'topojson-specification';
+import type { FeatureCollection, Geometry, Position } from 'geojson';
 import world from 'world-atlas/countries-110m.json';
 import type { TopItem } from '../../api/traffic';
 import { MapChart } from 'echarts/charts';
@@ -19,7 +20,7 @@ echarts.use([MapChart, VisualMapComponent]);
 
 // World borders from world-atlas (Natural Earth 1:110m), registered once.
 const topo = world as unknown as Topology<{ countries: GeometryCollection<{ name: string }> }>;
-echarts.registerMap('world', feature(topo, topo.objects.countries) as never);
+echarts.registerMap('world', unwrap(feature(topo, topo.objects.countries)) as never);
 // The store's country values are matched to the map's names without regard to
 // case; a country the map does not name still counts in the table view.
 const COUNTRY_NAMES = new Map(
@@ -88,4 +89,24 @@ function WorldMap({ items }: { items: TopItem[] }) {
 
 function matchName(country: string): string {
   return COUNTRY_NAMES.get(country.toLowerCase()) ?? country;
+}
+
+// ECharts draws a ring that crosses the antimeridian (Russia's east, Fiji) as a
+// line across the whole map: such rings are moved east of 180° instead.
+// Antarctica, which circles the pole, is left out: it sends no API traffic.
+function unwrap(fc: FeatureCollection<Geometry, { name: string }>): FeatureCollection<Geometry, { name: string }> {
+  const fixRing = (ring: Position[]): Position[] => {
+    const lons = ring.map((p) => p[0]);
+    if (Math.max(...lons) - Math.min(...lons) <= 180) return ring;
+    return ring.map(([lon, lat]) => [lon < 0 ? lon + 360 : lon, lat]);
+  };
+  const features = fc.features
+    .filter((f) => f.properties.name !== 'Antarctica')
+    .map((f) => {
+      const g = f.geometry;
+      if (g.type === 'Polygon') return { ...f, geometry: { ...g, coordinates: g.coordinates.map(fixRing) } };
+      if (g.type === 'MultiPolygon') return { ...f, geometry: { ...g, coordinates: g.coordinates.map((poly) => poly.map(fixRing)) } };
+      return f;
+    });
+  return { ...fc, features };
 }

@@ -146,6 +146,7 @@ type UserStore interface {
 type Store interface {
 	RollupStore
 	UserStore
+	LogStore
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	Close() error

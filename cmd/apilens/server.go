@@ -328,6 +328,11 @@ func (m *Main) purgeOnce(ctx context.Context) {
 	now := time.Now()
 	n, err := m.Store.Purge(ctx, now, cfg.Retention.Rollups(),
 		now.Add(-time.Duration(cfg.Retention.RawEvents)), now.Add(-time.Duration(cfg.Ingest.IdempotencyWindow)))
+	if err == nil && cfg.Retention.Logs > 0 {
+		var logs int64
+		logs, err = m.Store.PurgeLogs(ctx, now.Add(-time.Duration(cfg.Retention.Logs)))
+		n += logs
+	}
 	if err != nil {
 		m.Logger.Error("retention purge failed; retrying in 10 minutes", "err", err)
 		return

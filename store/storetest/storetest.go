@@ -63,6 +63,10 @@ func RunAll(t *testing.T, open func(t *testing.T) apilens.Store) {
 		{"Users", testUsers},
 		{"Tokens", testTokens},
 		{"ConcurrentQueryDuringFlush", testConcurrentQueries},
+		{"LogsSeq", testLogsSeq},
+		{"LogsPaging", testLogsPaging},
+		{"LogContext", testLogContext},
+		{"CountLogs", testCountLogs},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 func logRec(source string, sec int, category, status string) apilens.LogRecord {
 	return apilens.LogRecord{
 		Source: source, Time: base.Add(time.Duration(sec) * time.Second), Level: "WARN",
-		Logger: "org.wso2.carbon.apimgt.gateway.handlers.security.APIAuthenticationHandler",
+		Logger:  "org.wso2.carbon.apimgt.gateway.handlers.security.APIAuthenticationHandler",
 		Message: fmt.Sprintf("line %d", sec), Content: fmt.Sprintf("[t] WARN line %d\n\tat x", sec), Parsed: true,
 		Category: category, Status: status, Code: "9009" + status,
 	}

@@ -80,6 +80,13 @@ type LogCount struct {
 	Count    int64
 }
 
+// LogPoint is the number of records of one category in one time step.
+type LogPoint struct {
+	Time     time.Time
+	Category string
+	Count    int64
+}
+
 // LogStore keeps log records.
 type LogStore interface {
 	// AppendLogs stores records durably, assigning each its ID and its
@@ -94,6 +101,9 @@ type LogStore interface {
 	// records of the same source around it, in Seq order; ENOTFOUND when
 	// there is no such record.
 	LogContext(ctx context.Context, id int64, before, after int) (rec *LogRecord, prev, next []LogRecord, err error)
+	// LogTimeline counts q's records per category in steps of step,
+	// aligned to the Unix epoch, in time order; empty steps are left out.
+	LogTimeline(ctx context.Context, q LogQuery, step time.Duration) ([]LogPoint, error)
 	// PurgeLogs deletes records older than before.
 	PurgeLogs(ctx context.Context, before time.Time) (int64, error)
 }

@@ -153,6 +153,32 @@ func (db *DB) CountLogs(ctx context.Context, q apilens.LogQuery) ([]apilens.LogC
 	return out, rows.Err()
 }
 
+// LogTimeline counts q's records per category and step.
+func (db *DB) LogTimeline(ctx context.Context, q apilens.LogQuery, step time.Duration) ([]apilens.LogPoint, error) {
+	us := step.Microseconds()
+	if us <= 0 {
+		return nil, apilens.Errorf(apilens.EINVALID, "timeline step %v is not positive", step)
+	}
+	where, args := logWhere(q)
+	rows, err := db.reader.QueryContext(ctx, `SELECT time / ? * ? AS b, category, count(*) FROM log_records WHERE `+where+`
+		GROUP BY b, category ORDER BY b, category`, append([]any{us, us}, args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("log timeline: %w", err)
+	}
+	defer rows.Close()
+	out := []apilens.LogPoint{}
+	for rows.Next() {
+		var p apilens.LogPoint
+		var b int64
+		if err := rows.Scan(&b, &p.Category, &p.Count); err != nil {
+			return nil, fmt.Errorf("log timeline: %w", err)
+		}
+		p.Time = fromMicros(b)
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
 // Logs lists the records of q in time order (ties by ID), q.Limit at a
 // time; the cursor is the time and ID of the page's last record.
 func (db *DB) Logs(ctx context.Context, q apilens.LogQuery) (*apilens.LogPage, error) {

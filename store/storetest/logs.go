@@ -178,4 +178,19 @@ func testCountLogs(t *testing.T, s apilens.Store) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("CountLogs: %v, want %v", got, want)
 	}
+	// base is minute-aligned: steps of 10 s put seconds 0-9, 10-19, 20-29
+	// of the records in three buckets.
+	tl, err := s.LogTimeline(ctx, apilens.LogQuery{From: base, To: base.Add(time.Minute)}, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantTL := []apilens.LogPoint{
+		{Time: base, Category: apilens.LogAccessToken, Count: 10},
+		{Time: base.Add(10 * time.Second), Category: "", Count: 1},
+		{Time: base.Add(10 * time.Second), Category: apilens.LogAccessToken, Count: 10},
+		{Time: base.Add(20 * time.Second), Category: apilens.LogAccessToken, Count: 10},
+	}
+	if fmt.Sprint(tl) != fmt.Sprint(wantTL) {
+		t.Fatalf("LogTimeline:\n got %v\nwant %v", tl, wantTL)
+	}
 }

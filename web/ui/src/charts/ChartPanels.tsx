@@ -111,7 +111,7 @@ export function BarChartPanel(props: {
             { id: 'name', header: props.title.replace(/^Top \d+ /, ''), value: props.label },
             ...props.metrics.map((m) => ({ id: m.id, header: m.name, value: m.get, format: props.unit.format, numeric: true })),
           ];
-          return <DataTable testid={`${testid}-table`} name={testid} columns={columns} rows={items} rowKey={(i) => i.key} caption={props.title} />;
+          return <DataTable testid={`${testid}-table`} name={testid} columns={columns} rows={items} rowKey={(i) => i.key} caption={props.title} dimension={top.dimension} />;
         }
         return (
           <EChart

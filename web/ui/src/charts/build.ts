@@ -42,7 +42,7 @@ export function timeOption(lines: LineDef[], o: { unit: string; tz: Zone; exact:
         return [head, ...rows].join('<br/>');
       },
     },
-    xAxis: { type: 'time' },
+    xAxis: { type: 'time', axisLabel: { hideOverlap: true } },
     yAxis: { type: 'value', name: o.unit, nameTextStyle: { align: 'left' }, axisLabel: { formatter: o.axis } },
     series: lines.map((l) => ({
       id: l.id,

@@ -36,6 +36,8 @@ export function DataTable<T>(props: {
   // Per-row controls (e.g. Remove) in a last, unsorted column.
   actions?: { header: string; render: (row: T) => ReactNode };
   caption?: string;
+  // The traffic/top dimension the rows come from, for scripts reading the page.
+  dimension?: string;
 }) {
   const [sorting, setSorting] = useState<SortingState>(props.initialSort ?? []);
   const [pagination, setPagination] = useState({ pageIndex: 0, pageSize: props.pageSize ?? 10 });
@@ -78,7 +80,7 @@ export function DataTable<T>(props: {
   return (
     <div className="table-wrap">
       <div className="table-scroll">
-        <table data-testid={props.testid}>
+        <table data-testid={props.testid} data-dimension={props.dimension}>
           {props.caption && <caption className="sr-only">{props.caption}</caption>}
           <thead>
             {table.getHeaderGroups().map((hg) => (
@@ -87,7 +89,7 @@ export function DataTable<T>(props: {
                   const c = h.column.columnDef.meta as Column<T>;
                   const dir = h.column.getIsSorted();
                   return (
-                    <th key={h.id} className={c.numeric ? 'num' : ''} aria-sort={dir === 'asc' ? 'ascending' : dir === 'desc' ? 'descending' : 'none'}>
+                    <th key={h.id} data-column={c.id} className={c.numeric ? 'num' : ''} aria-sort={dir === 'asc' ? 'ascending' : dir === 'desc' ? 'descending' : 'none'}>
                       <button type="button" className="sort" onClick={h.column.getToggleSortingHandler()}>
                         {flexRender(h.column.columnDef.header, h.getContext())}
                         <span className="arrow" aria-hidden="true">

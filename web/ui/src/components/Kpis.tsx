@@ -82,7 +82,8 @@ export function Kpis({ names, extra }: { names: KpiName[]; extra?: ScopeExtra })
               </div>
               <div className="kpi-unit">{d.unit}</div>
               <div className={`kpi-change ${good}`} title="Change against the previous period of the same length">
-                {formatChange(ratio)} <span className="muted">vs previous</span>
+                {formatChange(ratio)}
+                {ratio !== null && <span className="muted"> vs previous period</span>}
               </div>
               <Sparkline points={points} get={d.get} />
             </div>

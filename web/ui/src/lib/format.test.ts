@@ -39,7 +39,7 @@ describe('numbers', () => {
     expect(formatChange(0.5)).toBe('+50 %');
     expect(formatChange(-0.123)).toBe('−12.3 %');
     expect(formatChange(0)).toBe('±0 %');
-    expect(formatChange(null)).toBe('no earlier data');
+    expect(formatChange(null)).toBe('no earlier data to compare');
   });
 });
 

@@ -54,7 +54,7 @@ export function changeRatio(current: number, previous: number): number | null {
 }
 
 export function formatChange(ratio: number | null): string {
-  if (ratio === null) return 'no earlier data';
+  if (ratio === null) return 'no earlier data to compare';
   const sign = ratio > 0 ? '+' : ratio < 0 ? '−' : '±';
   return `${sign}${trim(Math.abs(ratio) * 100, 1)} %`;
 }

@@ -141,6 +141,7 @@ export function TopTablePanel(props: {
           initialSort={[{ id: props.sortBy ?? 'requests', desc: true }]}
           onRowClick={props.onRowClick}
           caption={props.title}
+          dimension={props.dimension}
         />
       )}
     </Panel>

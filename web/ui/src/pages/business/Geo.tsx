@@ -52,7 +52,7 @@ export default function GeoPage() {
       >
         {(t) =>
           asTable ? (
-            <DataTable testid="table-geo" name="countries" columns={[...labelColumns('country'), FIG.requests, FIG.successful, FIG.faults, FIG.throttled]} rows={t.items} rowKey={(r) => r.key} initialSort={[{ id: 'requests', desc: true }]} caption="Requests per country" />
+            <DataTable testid="table-geo" name="countries" columns={[...labelColumns('country'), FIG.requests, FIG.successful, FIG.faults, FIG.throttled]} rows={t.items} rowKey={(r) => r.key} initialSort={[{ id: 'requests', desc: true }]} caption="Requests per country" dimension="country" />
           ) : (
             <WorldMap items={t.items} />
           )

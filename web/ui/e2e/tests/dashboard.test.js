@@ -289,6 +289,7 @@ describe('dashboard in chromium', () => {
   test("every page of the admin's navigation loads (screenshots in artifacts/)", async (t) => {
     if (skipped(t, true)) return;
     const nav = await adminNav();
+    let pageFailures = [];
     const groups = new Set(nav.map((n) => n.testid.split('-')[1]));
     assert.deepEqual([...groups], ADMIN_PERSONAS, 'the admin sees every persona, in order');
     await withSession(
@@ -316,7 +317,7 @@ describe('dashboard in chromium', () => {
         }
         s.errors = []; // reported below, page by page
         console.log(`pages: ${states.join(' ')}`);
-        assert.deepEqual(failures, [], `${failures.length} page(s) failed:\n  ${failures.join('\n  ')}`);
+        pageFailures = failures;
       },
       { colorScheme: 'dark' },
     );
@@ -340,6 +341,7 @@ describe('dashboard in chromium', () => {
         { colorScheme: scheme },
       );
     }
+    assert.deepEqual(pageFailures, [], `${pageFailures.length} page(s) failed:\n  ${pageFailures.join('\n  ')}`);
   });
 
   test("figures shown equal the API's answers (fixed custom range)", async (t) => {
@@ -402,7 +404,10 @@ describe('dashboard in chromium', () => {
           // The table's dimension: its data-dimension, its id, or one the
           // page asked traffic/top for; the first whose answer (for the
           // URL's range, view and filters) has every key the table shows.
-          const candidates = [...new Set([tableDimension(tbl.testid, tbl.dimension), ...topDims].filter(Boolean))];
+          // A declared data-dimension is the only candidate.
+          const candidates = tbl.dimension
+            ? [tbl.dimension]
+            : [...new Set([tableDimension(tbl.testid, ''), ...topDims].filter(Boolean))];
           if (!candidates.length) {
             notes.push(`${id}: ${tbl.testid} is not a traffic table (the page asks traffic/top nothing)`);
             continue;

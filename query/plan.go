@@ -47,11 +47,17 @@ func plan(f apilens.Family, from, to, now time.Time, r apilens.Retention) (spans
 	return spans, covered
 }
 
+// coarseSettled is how long after a day, month or year bucket ends its
+// rows are trusted: the coarse tier writes them up to a flush interval (or
+// a backlog) later, and until then the bucket is read from hour rows.
+const coarseSettled = time.Hour
+
 // pick chooses the granularity and bucket start for cursor c.
 func pick(f apilens.Family, c, to, now time.Time, r apilens.Retention) (apilens.Granularity, time.Time) {
 	for i := len(apilens.Granularities) - 1; i >= 0; i-- {
 		g := apilens.Granularities[i]
-		if g.Aligned(c) && !g.Next(c).After(to) && f.Keeps(g, c, now, r) {
+		settled := g <= apilens.Hour || !g.Next(c).After(now.Add(-coarseSettled))
+		if g.Aligned(c) && !g.Next(c).After(to) && settled && f.Keeps(g, c, now, r) {
 			return g, c
 		}
 	}

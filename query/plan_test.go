@@ -52,6 +52,26 @@ func TestPlanCoversRanges(t *testing.T) {
 	}
 }
 
+// TestPlanReadsRecentFromHours checks that a day, month or year bucket
+// still open, or closed less than an hour ago (the coarse tier may not have
+// written it yet), is read from hour rows, also when the range runs past
+// now.
+func TestPlanReadsRecentFromHours(t *testing.T) {
+	for _, now := range []time.Time{
+		time.Date(2026, 11, 23, 14, 37, 0, 0, time.UTC),
+		time.Date(2026, 11, 23, 0, 20, 0, 0, time.UTC), // yesterday closed 20 minutes ago
+		time.Date(2027, 1, 1, 0, 5, 0, 0, time.UTC),    // and last month and last year
+	} {
+		from, to := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+		spans, _ := plan(apilens.FamilyTotal, from, to, now, apilens.DefaultRetention())
+		for _, sp := range spans {
+			if sp.gran > apilens.Hour && sp.to.After(now.Add(-coarseSettled)) {
+				t.Errorf("now %v: span %v reads %s rows of a bucket not settled", now, sp, sp.gran)
+			}
+		}
+	}
+}
+
 func TestPlanUsesFewBuckets(t *testing.T) {
 	now := time.Date(2026, 11, 23, 14, 37, 0, 0, time.UTC)
 	spans, _ := plan(apilens.FamilyTotal, now.AddDate(-1, 0, 0), now, now, apilens.DefaultRetention())

@@ -268,9 +268,42 @@ type TopList struct {
 	Items []Item    `json:"items"`
 }
 
-// Top returns the groups of dimension with the most requests in [from, to).
-func (s *Service) Top(ctx context.Context, dimension string, from, to time.Time, filter Filter, limit int) (*TopList, error) {
+// Ranks are the measures that top-N answers and time series rank their
+// groups by: requests unless the question is "most throttled" or "most
+// faulty".
+var Ranks = map[string]func(*apilens.Measures) int64{
+	"requests":   func(m *apilens.Measures) int64 { return m.Requests },
+	"successful": func(m *apilens.Measures) int64 { return m.Successful },
+	"faults":     func(m *apilens.Measures) int64 { return m.Faults },
+	"throttled":  func(m *apilens.Measures) int64 { return m.Throttled },
+	"errors4xx":  func(m *apilens.Measures) int64 { return m.Status4xx },
+	"errors5xx":  func(m *apilens.Measures) int64 { return m.Status5xx },
+}
+
+func rankBy(name string) (func(*apilens.Measures) int64, error) {
+	if name == "" {
+		name = "requests"
+	}
+	f, ok := Ranks[name]
+	if !ok {
+		names := make([]string, 0, len(Ranks))
+		for n := range Ranks {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		return nil, apilens.Errorf(apilens.EINVALID, "unknown rank %q (want one of %s)", name, strings.Join(names, ", "))
+	}
+	return f, nil
+}
+
+// Top returns the groups of dimension with the most of rank ("" =
+// requests) in [from, to).
+func (s *Service) Top(ctx context.Context, dimension string, from, to time.Time, filter Filter, rank string, limit int) (*TopList, error) {
 	if err := checkRange(from, to); err != nil {
+		return nil, err
+	}
+	rankOf, err := rankBy(rank)
+	if err != nil {
 		return nil, err
 	}
 	dims, ok := GroupDims[dimension]
@@ -299,13 +332,26 @@ func (s *Service) Top(ctx context.Context, dimension string, from, to time.Time,
 			return nil, err
 		}
 	}
-	items := make([]Item, 0, len(groups))
-	for k, a := range groups {
-		items = append(items, item(k, dims, a.figures(latency)))
+	type ranked struct {
+		item Item
+		v    int64
 	}
-	sortItems(items)
-	if limit > 0 && len(items) > limit {
-		items = items[:limit]
+	all := make([]ranked, 0, len(groups))
+	for k, a := range groups {
+		all = append(all, ranked{item(k, dims, a.figures(latency)), rankOf(&a.m)})
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].v != all[j].v {
+			return all[i].v > all[j].v
+		}
+		return all[i].item.Key < all[j].item.Key
+	})
+	if limit > 0 && len(all) > limit {
+		all = all[:limit]
+	}
+	items := make([]Item, len(all))
+	for i := range all {
+		items[i] = all[i].item
 	}
 	return &TopList{From: covered[0], To: covered[1], Items: items}, nil
 }
@@ -346,15 +392,6 @@ func item(k [apilens.MaxDims]string, dims []string, f Figures) Item {
 	return it
 }
 
-func sortItems(items []Item) {
-	sort.Slice(items, func(i, j int) bool {
-		if items[i].Requests != items[j].Requests {
-			return items[i].Requests > items[j].Requests
-		}
-		return items[i].Key < items[j].Key
-	})
-}
-
 // Point is one bucket of a time series.
 type Point struct {
 	Time time.Time `json:"t"`
@@ -378,9 +415,13 @@ type Timeseries struct {
 
 // Timeseries returns buckets of granularity g (0 = auto) over [from, to),
 // one series per group of groupBy ("" = one series "all"), the limit groups
-// with the most requests.
-func (s *Service) Timeseries(ctx context.Context, from, to time.Time, g apilens.Granularity, groupBy string, filter Filter, limit int) (*Timeseries, error) {
+// with the most of rank ("" = requests).
+func (s *Service) Timeseries(ctx context.Context, from, to time.Time, g apilens.Granularity, groupBy string, filter Filter, rank string, limit int) (*Timeseries, error) {
 	if err := checkRange(from, to); err != nil {
+		return nil, err
+	}
+	rankOf, err := rankBy(rank)
+	if err != nil {
 		return nil, err
 	}
 	var dims []string
@@ -423,7 +464,7 @@ func (s *Service) Timeseries(ctx context.Context, from, to time.Time, g apilens.
 			a = &acc{}
 			cells[c] = a
 		}
-		totals[c.group] += r.Requests
+		totals[c.group] += rankOf(&r.Measures)
 		return a.add(r)
 	})
 	if err != nil {
@@ -445,7 +486,7 @@ func (s *Service) Timeseries(ctx context.Context, from, to time.Time, g apilens.
 	if limit > 0 && len(groups) > limit {
 		groups = groups[:limit]
 	}
-	ts := &Timeseries{Granularity: g.String(), From: start, To: end}
+	ts := &Timeseries{Granularity: g.String(), From: start, To: end, Series: []Series{}}
 	for _, k := range groups {
 		ser := Series{Key: "all"}
 		if groupBy != "" {

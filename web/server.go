@@ -38,6 +38,8 @@ type Options struct {
 	Pinger        interface{ Ping(context.Context) error }
 	Ingest        Submitter
 	Query         *query.Service
+	Logs          apilens.LogStore
+	LogIngest     LogIngester
 	Registry      *prometheus.Registry // nil: a new one
 	IngestMetrics *ingest.Metrics
 	MaxBodyBytes  int64 // default 16 MiB
@@ -92,6 +94,7 @@ func New(opts Options) *Server {
 	s.registerUserRoutes()
 	s.registerEventRoutes()
 	s.registerTrafficRoutes()
+	s.registerLogRoutes()
 	s.registerUIRoutes()
 	s.registerDebugRoutes()
 	s.srv = &http.Server{
@@ -240,6 +243,10 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.code = code
 	w.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap lets http.ResponseController reach the connection (to flush a
+// stream).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (s *Server) registerHealthRoutes() {
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

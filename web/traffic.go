@@ -131,7 +131,7 @@ func (s *Server) handleTimeseries(w http.ResponseWriter, r *http.Request, u *api
 	if err != nil {
 		return err
 	}
-	ts, err := s.opts.Query.Timeseries(r.Context(), from, to, g, r.URL.Query().Get("groupBy"), f, limit)
+	ts, err := s.opts.Query.Timeseries(r.Context(), from, to, g, r.URL.Query().Get("groupBy"), f, r.URL.Query().Get("rank"), limit)
 	if err != nil {
 		return err
 	}
@@ -159,7 +159,7 @@ func (s *Server) handleTop(w http.ResponseWriter, r *http.Request, u *apilens.Us
 	if dim == "" {
 		return apilens.Errorf(apilens.EINVALID, "dimension is required")
 	}
-	top, err := s.opts.Query.Top(r.Context(), dim, from, to, f, limit)
+	top, err := s.opts.Query.Top(r.Context(), dim, from, to, f, r.URL.Query().Get("rank"), limit)
 	if err != nil {
 		return err
 	}

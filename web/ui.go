@@ -31,7 +31,7 @@ see <code>docs/api.md</code>.</p></body></html>`))
 // link to any view opens the app there.
 func (s *Server) registerUIRoutes() {
 	files := ui.Files()
-	s.handle("GET /api/", func(w http.ResponseWriter, r *http.Request) error {
+	s.handle("GET /api/v1/", func(w http.ResponseWriter, r *http.Request) error {
 		return apilens.Errorf(apilens.ENOTFOUND, "no such endpoint: %s", r.URL.Path)
 	})
 	if files == nil {

@@ -84,18 +84,15 @@ func ParseJSON(line []byte) (apilens.LogRecord, error) {
 	if !sawContent {
 		r.Content = r.Message
 	}
-	r.Content = capContent(r.Content)
-	r.Message = capContent(r.Message)
+	r.Content = capText(r.Content)
+	r.Message = capText(r.Message)
 	return r, nil
 }
 
-// capContent applies the parser's rules for text to a string: valid
-// UTF-8, and at most apilens.MaxLogContentLen bytes, ending with the cut
-// note when longer.
-func capContent(s string) string {
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
+// capText cuts valid UTF-8 text as the carbon parser cuts a record: at
+// most apilens.MaxLogContentLen bytes, ending with the cut note when
+// longer.
+func capText(s string) string {
 	if len(s) <= apilens.MaxLogContentLen {
 		return s
 	}
@@ -104,10 +101,15 @@ func capContent(s string) string {
 	return c
 }
 
+// jsonString reads a string, invalid UTF-8 replaced as the carbon parser
+// does.
 func jsonString(v *fastjson.Value) (string, error) {
 	b, err := v.StringBytes()
 	if err != nil {
 		return "", fmt.Errorf("JSON %s where a string expected", v.Type())
+	}
+	if !utf8.Valid(b) {
+		return strings.ToValidUTF8(string(b), "\uFFFD"), nil
 	}
 	return string(b), nil
 }

@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"github.com/apilens/apilens"
+	"github.com/apilens/apilens/loganalyzer"
 )
 
 // Config is the whole apilens configuration, one field per TOML table.
@@ -45,6 +46,46 @@ type Config struct {
 	Rollup    RollupConfig    `toml:"rollup"`
 	Retention RetentionConfig `toml:"retention"`
 	Log       LogConfig       `toml:"log"`
+	// LogAnalyzer is the gateway-log side (not to be confused with Log,
+	// apilens's own log).
+	LogAnalyzer LogAnalyzerConfig `toml:"loganalyzer"`
+}
+
+// LogAnalyzerConfig is the [loganalyzer] table: how gateway log lines are
+// read and classified.
+type LogAnalyzerConfig struct {
+	// Zone is the IANA time zone of carbon timestamps, which carry none.
+	Zone string `toml:"zone"`
+	// SourceZones overrides Zone per source name.
+	SourceZones map[string]string `toml:"source_zones"`
+	// Rules classify records before the default rules; the first rule that
+	// matches a record decides its category.
+	Rules []loganalyzer.Rule `toml:"rules"`
+	// DefaultRules keeps the built-in rules after Rules; false leaves only
+	// Rules.
+	DefaultRules bool `toml:"default_rules"`
+}
+
+// Classifier returns the configured rules, compiled.
+func (c LogAnalyzerConfig) Classifier() (*loganalyzer.Classifier, error) {
+	rules := slices.Clone(c.Rules)
+	if c.DefaultRules {
+		rules = append(rules, loganalyzer.DefaultRules()...)
+	}
+	return loganalyzer.NewClassifier(rules)
+}
+
+// ZoneOf returns the time zone of a source's timestamps.
+func (c LogAnalyzerConfig) ZoneOf(source string) *time.Location {
+	name := c.Zone
+	if z, ok := c.SourceZones[source]; ok {
+		name = z
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil || name == "" {
+		return time.UTC // Validate reported it
+	}
+	return loc
 }
 
 // The profiles a process runs as (server.profile): which halves of apilens
@@ -271,7 +312,8 @@ func Default() *Config {
 			Logs:      Duration(30 * day),
 			Alerts:    Duration(365 * day),
 		},
-		Log: LogConfig{Level: "info", Format: "text"},
+		Log:         LogConfig{Level: "info", Format: "text"},
+		LogAnalyzer: LogAnalyzerConfig{Zone: "UTC", DefaultRules: true},
 	}
 }
 
@@ -418,6 +460,19 @@ func (c *Config) Validate() error {
 	p.nonNegative("retention.raw_events", r.RawEvents)
 	p.nonNegative("retention.logs", r.Logs)
 	p.nonNegative("retention.alerts", r.Alerts)
+
+	la := &c.LogAnalyzer
+	if _, err := time.LoadLocation(la.Zone); err != nil {
+		p.addf("loganalyzer.zone", "%q is not a time zone name (e.g. UTC, Asia/Colombo)", la.Zone)
+	}
+	for src, z := range la.SourceZones {
+		if _, err := time.LoadLocation(z); err != nil {
+			p.addf("loganalyzer.source_zones."+src, "%q is not a time zone name", z)
+		}
+	}
+	if _, err := la.Classifier(); err != nil {
+		p.addf("loganalyzer.rules", "%v", err)
+	}
 
 	p.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	p.oneOf("log.format", c.Log.Format, "text", "json")

@@ -549,6 +549,8 @@ func TestSchema(t *testing.T) {
 			text = v
 		case int:
 			text = strconv.Itoa(v)
+		case bool:
+			text = strconv.FormatBool(v)
 		default:
 			t.Fatalf("key %s has type %T, which Set does not handle", f.key, v)
 		}

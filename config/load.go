@@ -20,6 +20,21 @@ const envPrefix = "APILENS_"
 // a dimension name, checked by Validate).
 const capsKey = "rollup.max_distinct_by_dimension"
 
+// fileOnlyKeys are tables set in the file only, not by a variable or flag:
+// their keys are free (the caps, the zone per source) or they are lists
+// of tables (the log rules).
+var fileOnlyKeys = []string{capsKey, "loganalyzer.source_zones", "loganalyzer.rules"}
+
+// inFileOnly reports whether key is, or is inside, a file-only table.
+func inFileOnly(key string) bool {
+	for _, k := range fileOnlyKeys {
+		if key == k || strings.HasPrefix(key, k+".") {
+			return true
+		}
+	}
+	return false
+}
+
 // Load returns the configuration of path (none if path is "") over the
 // defaults, overridden by the APILENS_* variables of environ (in the form
 // of os.Environ). Decoding is strict: a key the schema does not have is an
@@ -83,7 +98,7 @@ func checkKeys(md toml.MetaData) []error {
 	var reported []string
 	for _, k := range md.Keys() {
 		name := k.String()
-		if hasPrefixKey(name, reported) || !undecoded[name] && (known[name] || strings.HasPrefix(name, capsKey+".")) {
+		if hasPrefixKey(name, reported) || !undecoded[name] && (known[name] || inFileOnly(name)) {
 			continue
 		}
 		reported = append(reported, name)
@@ -112,7 +127,10 @@ func hasPrefixKey(key string, tables []string) bool {
 
 // knownKeys returns the tables and keys of the schema.
 func knownKeys() map[string]bool {
-	known := map[string]bool{capsKey: true}
+	known := map[string]bool{}
+	for _, k := range fileOnlyKeys {
+		known[k] = true
+	}
 	for _, f := range Default().fields() {
 		section, _, _ := strings.Cut(f.key, ".")
 		known[section] = true
@@ -302,6 +320,12 @@ func (c *Config) set(key, value string) error {
 				return err
 			}
 			*p = n
+		case *bool:
+			b, err := strconv.ParseBool(value)
+			if err != nil {
+				return fmt.Errorf("%q is not true or false", value)
+			}
+			*p = b
 		default:
 			panic(fmt.Sprintf("config: key %s has unsupported type %T", key, p))
 		}
@@ -325,8 +349,8 @@ type field struct {
 	v   reflect.Value // the addressable field of the Config
 }
 
-// fields lists the keys of c, in the schema's order, except the table of
-// per-dimension caps whose keys are free.
+// fields lists the keys of c, in the schema's order, except the file-only
+// tables.
 func (c *Config) fields() []field {
 	var fs []field
 	cv := reflect.ValueOf(c).Elem()
@@ -335,7 +359,7 @@ func (c *Config) fields() []field {
 		sv := cv.Field(i)
 		for j := range sv.NumField() {
 			key := section + "." + sv.Type().Field(j).Tag.Get("toml")
-			if key == capsKey {
+			if inFileOnly(key) {
 				continue
 			}
 			fs = append(fs, field{key: key, env: envName(key), v: sv.Field(j)})

@@ -192,6 +192,14 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 
+	classifier, err := cfg.LogAnalyzer.Classifier()
+	if err != nil {
+		return err
+	}
+	logs := ingest.NewLogIngester(ingest.LogOptions{
+		Store: db, Classifier: classifier, Zone: cfg.LogAnalyzer.ZoneOf, Registry: reg,
+	})
+
 	var tlsConfig *tls.Config
 	if cfg.TLS.Enabled() {
 		cert, err := tls.LoadX509KeyPair(cfg.TLS.CertFile, cfg.TLS.KeyFile)
@@ -207,6 +215,8 @@ func (m *Main) Open(ctx context.Context) error {
 		Pinger:        db,
 		Ingest:        m.Pipeline,
 		Query:         query.New(db, retention, nil),
+		Logs:          db,
+		LogIngest:     logs,
 		Registry:      reg,
 		IngestMetrics: metrics,
 		MaxBodyBytes:  int64(cfg.Ingest.MaxBodyBytes),

@@ -326,3 +326,100 @@ func BenchmarkSummaryYear(b *testing.B) {
 	fmt.Printf("summary over 12 months (%d events, 100 APIs × 1,000 applications): p50 %.2f ms, p99 %.2f ms over %d queries; peak RSS %.0f MB\n",
 		stats.Accepted, float64(p50.Microseconds())/1000, float64(p99.Microseconds())/1000, len(lat), srv.peakRSS(b))
 }
+
+// BenchmarkLogIngest measures gateway log ingestion: wso2carbon.log text
+// (a realistic mix: authentication failures, deployments, INFO lines,
+// errors with stack traces) posted by 4 connections in batches of 5,000
+// lines, each acknowledged once parsed, classified and committed to the
+// database. It reports lines/s and records/s acknowledged.
+func BenchmarkLogIngest(b *testing.B) {
+	bin := build(b)
+	srv := start(b, bin)
+	defer srv.stop()
+
+	const batchLines, conns = 5000, 4
+	dur := 20 * time.Second
+	if v, err := time.ParseDuration(os.Getenv("APILENS_BENCH_DURATION")); err == nil {
+		dur = v
+	}
+	bodies, records := carbonBatches(32, batchLines)
+	var lines, recs, seq atomic.Int64
+	var wg sync.WaitGroup
+	begin := time.Now()
+	deadline := begin.Add(dur)
+	for c := 0; c < conns; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				i := int(seq.Add(1)) % len(bodies)
+				req, _ := http.NewRequest("POST", srv.base+"/api/v1/logs?format=carbon&source=gw-"+strconv.Itoa(i%4), bytes.NewReader(bodies[i]))
+				req.SetBasicAuth(user, password)
+				req.Header.Set("Content-Type", "text/plain")
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				var ack struct{ Accepted int64 }
+				json.NewDecoder(resp.Body).Decode(&ack)
+				resp.Body.Close()
+				if resp.StatusCode != 202 {
+					b.Errorf("POST logs: %s", resp.Status)
+					return
+				}
+				if ack.Accepted != int64(records[i]) {
+					b.Errorf("POST logs: %d records accepted, want %d", ack.Accepted, records[i])
+					return
+				}
+				lines.Add(int64(bytes.Count(bodies[i], []byte{'\n'})))
+				recs.Add(ack.Accepted)
+			}
+		}()
+	}
+	wg.Wait()
+	el := time.Since(begin).Seconds()
+	b.ReportMetric(float64(lines.Load())/el, "lines/s")
+	b.ReportMetric(float64(recs.Load())/el, "records/s")
+	b.ReportMetric(srv.peakRSS(b), "peak_RSS_MB")
+	fmt.Printf("log ingest: %d carbon lines (%d records) in %.1fs: %.0f lines/s parsed, classified and stored (acknowledged); peak RSS %.0f MB\n",
+		lines.Load(), recs.Load(), el, float64(lines.Load())/el, srv.peakRSS(b))
+}
+
+// carbonBatches returns n bodies of lines carbon log lines each, and the
+// number of records in each (a stack trace's lines make one record).
+func carbonBatches(n, lines int) ([][]byte, []int) {
+	const handler = "org.wso2.carbon.apimgt.gateway.handlers.security.APIAuthenticationHandler"
+	failures := []string{"Invalid Credentials", "Missing Credentials", "Access Token Expired", "Access Token Inactive",
+		"Resource forbidden for appName=DefaultApplication for requestURI=/pizzashack/1.0.0/menu"}
+	rng := rand.New(rand.NewPCG(3, 4))
+	t := time.Now().UTC().Add(-time.Hour)
+	bodies, records := make([][]byte, n), make([]int, n)
+	for i := range bodies {
+		var buf bytes.Buffer
+		for l := 0; l < lines; {
+			t = t.Add(time.Millisecond * time.Duration(rng.IntN(5)))
+			ts := t.Format("2006-01-02 15:04:05,000")
+			records[i]++
+			switch r := rng.IntN(10); {
+			case r < 4:
+				fmt.Fprintf(&buf, "TID: [-1234] [] [%s]  WARN {%s} - API authentication failure due to %s\n", ts, handler, failures[rng.IntN(len(failures))])
+				l++
+			case r < 8:
+				fmt.Fprintf(&buf, "TID: [-1234] [] [%s]  INFO {org.apache.synapse.mediators.builtin.LogMediator} - To: /pizzashack/1.0.0/menu, MessageID: urn:uuid:%08x, Direction: request\n", ts, rng.Uint32())
+				l++
+			case r < 9:
+				fmt.Fprintf(&buf, "TID: [-1234] [] [%s]  INFO {org.apache.synapse.rest.API} - Initializing API: admin--API%d:v1.0.0\n", ts, rng.IntN(100))
+				l++
+			default:
+				fmt.Fprintf(&buf, "TID: [-1234] [] [%s] ERROR {org.wso2.carbon.apimgt.impl.APIConsumerImpl} - Error while retrieving subscriptions\n"+
+					"org.wso2.carbon.apimgt.api.APIManagementException: Error while retrieving subscriptions\n"+
+					"\tat org.wso2.carbon.apimgt.impl.APIConsumerImpl.getSubscriptions(APIConsumerImpl.java:1234)\n"+
+					"Caused by: java.sql.SQLException: Connection is closed\n", ts)
+				l += 4
+			}
+		}
+		bodies[i] = buf.Bytes()
+	}
+	return bodies, records
+}

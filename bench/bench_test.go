@@ -386,8 +386,10 @@ func BenchmarkLogIngest(b *testing.B) {
 		lines.Load(), recs.Load(), el, float64(lines.Load())/el, srv.peakRSS(b))
 }
 
-// carbonBatches returns n bodies of lines carbon log lines each, and the
-// number of records in each (a stack trace's lines make one record).
+// carbonBatches returns n bodies of at least lines carbon log lines each,
+// and the number of records in each (a stack trace's lines make one
+// record).
+
 func carbonBatches(n, lines int) ([][]byte, []int) {
 	const handler = "org.wso2.carbon.apimgt.gateway.handlers.security.APIAuthenticationHandler"
 	failures := []string{"Invalid Credentials", "Missing Credentials", "Access Token Expired", "Access Token Inactive",

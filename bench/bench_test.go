@@ -389,7 +389,6 @@ func BenchmarkLogIngest(b *testing.B) {
 // carbonBatches returns n bodies of at least lines carbon log lines each,
 // and the number of records in each (a stack trace's lines make one
 // record).
-
 func carbonBatches(n, lines int) ([][]byte, []int) {
 	const handler = "org.wso2.carbon.apimgt.gateway.handlers.security.APIAuthenticationHandler"
 	failures := []string{"Invalid Credentials", "Missing Credentials", "Access Token Expired", "Access Token Inactive",

@@ -91,8 +91,8 @@ func NewParser(source string, loc *time.Location) *Parser {
 // pending one. A line that starts no record joins the pending record's
 // Content; when there is none (the input starts inside a stack trace, or
 // the pending record was flushed while its trace was still being written)
-// it is emitted at once as a record of its own with Parsed false, because
-// a line is never dropped silently. Such a record takes the time of the
+// it is emitted at once as a record of its own, Parsed false and its
+// Message the line itself, because a line is never dropped silently. Such a record takes the time of the
 // last parsed record of this parser, so that it sorts beside its
 // neighbours; before any record has parsed its Time is zero and the caller
 // stamps it (with the arrival time, say). An empty line with no pending

@@ -25,7 +25,8 @@ var jsonParsers fastjson.ParserPool
 // timestamp is RFC 3339 (a zone is required: an event names its instant)
 // or epoch milliseconds; message is required unless content is given;
 // content, the record's full text, defaults to message; the rest may be
-// missing or null, and unknown fields are ignored. level is read case
+// missing or null (the caller supplies the source an event does not
+// name), and unknown fields are ignored. level is read case
 // insensitively ("warning" is WARN). Errors name the field. The record
 // is Parsed, with its text capped and made valid UTF-8 as the carbon
 // parser does.

@@ -287,8 +287,12 @@ var ambient = []struct {
 	{3, (*LogGenerator).failedLogin},
 	{2.5, (*LogGenerator).deployment},
 	{2, (*LogGenerator).audit},
-	{0.6, func(g *LogGenerator, dst []byte, ts time.Time) []byte { return g.authFailure(dst, ts, superTenantID, 900906, nil) }},
-	{0.3, func(g *LogGenerator, dst []byte, ts time.Time) []byte { return g.authFailure(dst, ts, superTenantID, 900911, nil) }},
+	{0.6, func(g *LogGenerator, dst []byte, ts time.Time) []byte {
+		return g.authFailure(dst, ts, superTenantID, 900906, nil)
+	}},
+	{0.3, func(g *LogGenerator, dst []byte, ts time.Time) []byte {
+		return g.authFailure(dst, ts, superTenantID, 900911, nil)
+	}},
 }
 
 // AppendAmbient appends one item of the gateway's own activity at ts: an

@@ -59,6 +59,13 @@ type RunOptions struct {
 	// long as the context allows.
 	MaxRetries int
 
+	// Logs, when set, makes Run write the gateway logs of its traffic as
+	// well, and post them to URL/api/v1/logs (or write them to a file).
+	Logs *LogRun
+	// NoEvents makes Run generate the traffic for its logs without
+	// posting the events.
+	NoEvents bool
+
 	// Progress, when set, gets a progress line every second and a final
 	// summary: on a terminal the line is rewritten in place.
 	Progress io.Writer
@@ -126,6 +133,9 @@ type Stats struct {
 	// Unsent is the number of events made but not acknowledged because the
 	// run was stopped (its context ended or a batch failed).
 	Unsent int64
+	// LogLines is the number of log lines acknowledged (or written to
+	// the log file) when the run makes logs.
+	LogLines int64
 	// FirstRejection is the receiver's reason for the first rejected event.
 	FirstRejection string
 	// Elapsed is the run's duration.
@@ -140,6 +150,9 @@ func (s Stats) String() string {
 	}
 	str := fmt.Sprintf("sent %d events in %d batches in %s (%s events/s): %d accepted, %d rejected, %d retries",
 		s.Sent, s.Batches, s.Elapsed.Round(time.Millisecond), human(rate), s.Accepted, s.Rejected, s.Retried)
+	if s.LogLines > 0 {
+		str += fmt.Sprintf("; %d log lines", s.LogLines)
+	}
 	if s.Unsent > 0 {
 		str += fmt.Sprintf(", %d unsent", s.Unsent)
 	}
@@ -299,6 +312,11 @@ func produce(ctx context.Context, o RunOptions, s *sender, out chan<- *job) {
 	g := NewGenerator(o.Options)
 	clock := newClock(o)
 	start := clock.start
+	var logs *logSink
+	if o.Logs != nil {
+		logs = newLogSink(ctx, o, s)
+		defer func() { logs.close(ctx, o.BackfillTo) }()
+	}
 	var (
 		e      apilens.Event
 		cur    *job
@@ -354,8 +372,13 @@ func produce(ctx context.Context, o RunOptions, s *sender, out chan<- *job) {
 				ts = clock.next()
 			}
 			g.Next(&e, ts)
-			cur.body = AppendNDJSON(cur.body, &e)
-			cur.events++
+			if logs != nil {
+				logs.observe(ctx, &e)
+			}
+			if !o.NoEvents {
+				cur.body = AppendNDJSON(cur.body, &e)
+				cur.events++
+			}
 			made++
 		}
 		lingered := o.Rate > 0 && cur.events > 0 && time.Since(opened) >= linger
@@ -438,6 +461,7 @@ type sender struct {
 	start  time.Time
 
 	sent, accepted, rejected, retried, batches, unsent atomic.Int64
+	logLines                                           atomic.Int64
 
 	mu             sync.Mutex
 	firstErr       error
@@ -460,6 +484,7 @@ func (s *sender) stats() Stats {
 		Retried:        s.retried.Load(),
 		Batches:        s.batches.Load(),
 		Unsent:         s.unsent.Load(),
+		LogLines:       s.logLines.Load(),
 		FirstRejection: s.firstRejection,
 		Elapsed:        time.Since(s.start),
 	}
@@ -684,6 +709,9 @@ func (s *sender) progress(w io.Writer) func(Stats) {
 				rate := float64(st.Sent-last) / now.Sub(lastAt).Seconds()
 				last, lastAt = st.Sent, now
 				line := fmt.Sprintf("%s events/s, %s sent, %d rejected, %d retries", human(rate), human(float64(st.Sent)), st.Rejected, st.Retried)
+				if s.o.Logs != nil {
+					line += fmt.Sprintf(", %s log lines sent", human(float64(st.LogLines)))
+				}
 				if tty {
 					fmt.Fprintf(w, "\r%s\033[K", line)
 				} else {

@@ -20,7 +20,7 @@ const LOADERS: Record<Persona, () => Promise<PersonaModule>> = {
   application: () => import('./pages/application/index'),
   monitoring: () => import('./pages/monitoring/index'),
   settings: () => import('./pages/settings/index'),
-  loganalyzer: placeholder('loganalyzer', 'Log Analyzer'),
+  loganalyzer: () => import('./pages/loganalyzer/index'),
   alerts: placeholder('alerts', 'Alerts'),
   reports: placeholder('reports', 'Reports'),
 };

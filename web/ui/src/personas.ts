@@ -5,6 +5,8 @@ import type { Persona } from './api/session';
 export interface PageDef {
   id: string;
   label: string;
+  // A page of a timed persona that has no range (the live log viewer).
+  untimed?: boolean;
 }
 
 export interface PersonaDef {
@@ -12,6 +14,9 @@ export interface PersonaDef {
   label: string;
   // Traffic personas query with view=<id>; the others show no global filters.
   traffic: boolean;
+  // Whether the top bar shows the range picker, zone and refresh without the
+  // traffic filters (the log analyzer).
+  timed?: boolean;
   pages: PageDef[];
 }
 
@@ -66,7 +71,21 @@ export const PERSONAS: PersonaDef[] = [
       { id: 'traffic', label: 'Traffic' },
     ],
   },
-  { id: 'loganalyzer', label: 'Log Analyzer', traffic: false, pages: [{ id: 'overview', label: 'Log Analyzer' }] },
+  {
+    id: 'loganalyzer',
+    label: 'Log Analyzer',
+    traffic: false,
+    timed: true,
+    pages: [
+      { id: 'overview', label: 'Overview' },
+      { id: 'app-errors', label: 'Application Errors' },
+      { id: 'deployments', label: 'API Deployment Stats' },
+      { id: 'login-errors', label: 'Login Errors' },
+      { id: 'api-failures', label: 'API Failures' },
+      { id: 'token-errors', label: 'Access Token Errors' },
+      { id: 'live', label: 'Live Log Viewer', untimed: true },
+    ],
+  },
   { id: 'alerts', label: 'Alerts', traffic: false, pages: [{ id: 'overview', label: 'Alerts' }] },
   { id: 'reports', label: 'Reports', traffic: false, pages: [{ id: 'overview', label: 'Reports' }] },
   { id: 'settings', label: 'Settings', traffic: false, pages: [{ id: 'users', label: 'Users' }] },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { changeRatio, formatChange, formatCount, formatLatency, formatPercent, formatTime, formatTimeZoned, fromDatetimeLocal, toDatetimeLocal, zoneName } from './format';
+import { changeRatio, formatChange, formatCount, formatLatency, formatLogTime, formatPercent, formatTime, formatTimeZoned, fromDatetimeLocal, toDatetimeLocal, zoneName } from './format';
 
 describe('numbers', () => {
   it('counts', () => {
@@ -66,5 +66,12 @@ describe('timestamps', () => {
     const local = fromDatetimeLocal('2026-11-23T15:05', 'local')!;
     expect(toDatetimeLocal(new Date(local), 'local')).toBe('2026-11-23T15:05');
     expect(fromDatetimeLocal('yesterday', 'utc')).toBeNull();
+  });
+});
+
+describe('log times', () => {
+  it('shows milliseconds in the chosen zone', () => {
+    expect(formatLogTime('2026-03-01T10:15:30.045Z', 'utc')).toBe('2026-03-01 10:15:30.045');
+    expect(formatLogTime('x', 'utc')).toBe('x');
   });
 });

@@ -102,3 +102,10 @@ export function fromDatetimeLocal(v: string, tz: Zone): string | null {
   if (isNaN(date.getTime())) return null;
   return date.toISOString().replace(/\.000Z$/, 'Z');
 }
+
+// A log line's time to the millisecond in the chosen zone: "2026-11-23 15:55:02.123".
+export function formatLogTime(t: string | number | Date, tz: Zone): string {
+  const d = new Date(t);
+  if (isNaN(d.getTime())) return String(t);
+  return `${formatTime(d, tz, true)}.${String(d.getUTCMilliseconds()).padStart(3, '0')}`;
+}

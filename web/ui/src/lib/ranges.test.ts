@@ -6,7 +6,7 @@ const now = new Date('2026-03-31T12:34:56Z');
 describe('presets', () => {
   it('lists the presets of REFERENCE §6 in order', () => {
     expect(PRESETS.map((p) => p.label)).toEqual([
-      'Last Hour', 'Last Day', 'Last 7 Days', 'Last Month', 'Last 3 Months', 'Last 6 Months', 'Last Year',
+      'Last Hour', 'Last Day', 'Last 7 Days', 'Last 30 Days', 'Last Month', 'Last 3 Months', 'Last 6 Months', 'Last Year',
     ]);
     expect(BACK_RANGES.map((p) => p.label)).toEqual(['1 minute', '15 minutes', '1 hour', '1 day', '7 days', '1 month']);
   });
@@ -16,6 +16,7 @@ describe('presets', () => {
       ['last-hour', '2026-03-31T11:34:56.000Z'],
       ['last-day', '2026-03-30T12:34:56.000Z'],
       ['last-7-days', '2026-03-24T12:34:56.000Z'],
+      ['last-30-days', '2026-03-01T12:34:56.000Z'],
       ['last-month', '2026-02-28T12:34:56.000Z'],
       ['last-3-months', '2025-12-31T12:34:56.000Z'],
       ['last-6-months', '2025-09-30T12:34:56.000Z'],

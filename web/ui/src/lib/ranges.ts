@@ -15,6 +15,8 @@ export const PRESETS: Preset[] = [
   { id: 'last-hour', label: 'Last Hour', count: 1, unit: 'hour' },
   { id: 'last-day', label: 'Last Day', count: 1, unit: 'day' },
   { id: 'last-7-days', label: 'Last 7 Days', count: 7, unit: 'day' },
+  // The 2.x log analyzer's interval (seed 000): offered everywhere, not only there.
+  { id: 'last-30-days', label: 'Last 30 Days', count: 30, unit: 'day' },
   { id: 'last-month', label: 'Last Month', count: 1, unit: 'month' },
   { id: 'last-3-months', label: 'Last 3 Months', count: 3, unit: 'month' },
   { id: 'last-6-months', label: 'Last 6 Months', count: 6, unit: 'month' },

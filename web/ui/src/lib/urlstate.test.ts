@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_STATE, decodeState, encodeState, type ViewState } from './urlstate';
+import { DEFAULT_STATE, decodeState, encodeState, withoutPageKeys, type ViewState } from './urlstate';
 
 describe('URL state', () => {
   it('decodes an empty query to the defaults', () => {
@@ -25,6 +25,14 @@ describe('URL state', () => {
   it('ignores values it does not know', () => {
     const s = decodeState('?range=last-century&gran=fortnight&tz=mars&refresh=1&from=x');
     expect(s).toEqual(DEFAULT_STATE);
+  });
+
+  it('keeps the page-local choices and drops them for navigation', () => {
+    const s = decodeState('?range=last-30-days&status=Invalid+Credentials&record=42&order=asc&compare=previous&category=app_error');
+    expect(s).toMatchObject({ range: { preset: 'last-30-days' }, status: 'Invalid Credentials', record: '42', order: 'asc', compare: 'previous', category: 'app_error' });
+    expect(decodeState('?' + encodeState(s))).toEqual(s);
+    expect(decodeState('?record=x&order=up&compare=next')).toEqual(DEFAULT_STATE);
+    expect(withoutPageKeys('?range=last-day&status=a&record=1&tz=utc')).toBe('?range=last-day&tz=utc');
   });
 
   it('prefers a preset over from/to', () => {

@@ -13,7 +13,17 @@ export interface ViewState {
   tenant: string;
   api: string;
   application: string;
+  // Page-local choices, present only where a page set them: the selected
+  // status or category, the record open in the log viewer, the table's order
+  // and the comparison with the previous period. Navigation drops them.
+  status?: string;
+  category?: string;
+  record?: string;
+  order?: 'asc' | 'desc';
+  compare?: 'previous';
 }
+
+export const PAGE_KEYS = ['status', 'category', 'record', 'order', 'compare'] as const;
 
 export const DEFAULT_REFRESH = 30;
 export const REFRESH_CHOICES: (number | 'off')[] = [10, 30, 60, 300, 'off'];
@@ -46,7 +56,7 @@ export function decodeState(search: string): ViewState {
   if (r === 'off') refresh = 'off';
   else if (r && /^\d+$/.test(r) && Number(r) >= 5) refresh = Number(r);
 
-  return {
+  const s: ViewState = {
     range,
     gran,
     tz,
@@ -55,6 +65,24 @@ export function decodeState(search: string): ViewState {
     api: q.get('api') ?? '',
     application: q.get('application') ?? '',
   };
+  const status = q.get('status');
+  if (status) s.status = status;
+  const category = q.get('category');
+  if (category) s.category = category;
+  const record = q.get('record');
+  if (record && /^\d+$/.test(record)) s.record = record;
+  const order = q.get('order');
+  if (order === 'asc' || order === 'desc') s.order = order;
+  if (q.get('compare') === 'previous') s.compare = 'previous';
+  return s;
+}
+
+// The query without the page-local choices, for links to other pages.
+export function withoutPageKeys(search: string): string {
+  const q = new URLSearchParams(search);
+  for (const k of PAGE_KEYS) q.delete(k);
+  const out = q.toString();
+  return out ? `?${out}` : '';
 }
 
 // Writes the full state (defaults included) so the link says what it shows.
@@ -71,5 +99,9 @@ export function encodeState(s: ViewState): string {
   if (s.tenant) q.set('tenant', s.tenant);
   if (s.api) q.set('api', s.api);
   if (s.application) q.set('application', s.application);
+  for (const k of PAGE_KEYS) {
+    const v = s[k];
+    if (v) q.set(k, v);
+  }
   return q.toString();
 }

@@ -4,6 +4,7 @@ import type { View } from '../api/traffic';
 import { PERSONAS, type PersonaDef } from '../personas';
 import { navigate } from '../router';
 import type { Theme } from '../theme';
+import { withoutPageKeys } from '../lib/urlstate';
 import { Filters } from './Filters';
 import { RangePicker } from './RangePicker';
 import { TimeControls } from './TimeControls';
@@ -17,6 +18,7 @@ function go(e: MouseEvent<HTMLAnchorElement>) {
 
 function Nav({ session, persona, page, search }: { session: Session; persona: string; page: string; search: string }) {
   const mine = PERSONAS.filter((p) => session.personas.includes(p.id));
+  const keep = withoutPageKeys(search);
   return (
     <nav className="nav" aria-label="Dashboards">
       {mine.map((p) => (
@@ -29,7 +31,7 @@ function Nav({ session, persona, page, search }: { session: Session; persona: st
               const here = p.id === persona && pg.id === page;
               return (
                 <li key={pg.id}>
-                  <a href={`/${p.id}/${pg.id}${search}`} data-testid={`nav-${p.id}-${pg.id}`} aria-current={here ? 'page' : undefined} onClick={go}>
+                  <a href={`/${p.id}/${pg.id}${keep}`} data-testid={`nav-${p.id}-${pg.id}`} aria-current={here ? 'page' : undefined} onClick={go}>
                     {pg.label}
                   </a>
                 </li>
@@ -55,6 +57,7 @@ export function Layout(props: {
 }) {
   const { session, persona } = props;
   const traffic = !!persona?.traffic && props.allowed;
+  const timed = traffic || (!!persona?.timed && props.allowed && !persona.pages.find((p) => p.id === props.page)?.untimed);
   return (
     <div className="app">
       <a className="skip" href="#content">
@@ -66,8 +69,8 @@ export function Layout(props: {
         </div>
         {traffic && <Filters view={persona!.id as View} />}
         <div className="topbar-right">
-          {traffic && <RangePicker />}
-          {traffic && <TimeControls />}
+          {timed && <RangePicker />}
+          {timed && <TimeControls granularity={traffic} />}
           <button type="button" className="btn btn-small" data-testid="theme-toggle" onClick={props.onTheme} aria-label={`Switch to ${props.theme === 'dark' ? 'light' : 'dark'} theme`}>
             {props.theme === 'dark' ? '☀ Light' : '☾ Dark'}
           </button>

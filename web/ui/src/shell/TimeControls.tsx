@@ -5,12 +5,13 @@ import { useView } from '../view';
 const refreshLabel = (r: number | 'off') => (r === 'off' ? 'off' : r < 60 ? `${r} s` : `${r / 60} min`);
 
 // Granularity, Local/UTC and auto-refresh, next to the range picker.
-export function TimeControls() {
+// The log analyzer has no granularity choice: its timelines pick their step.
+export function TimeControls({ granularity: showGranularity = true }: { granularity?: boolean }) {
   const { state, granularity, update, refreshNow } = useView();
   const paused = state.refresh === 'off';
   return (
     <div className="time-controls">
-      <label className="filter">
+      {showGranularity && (<label className="filter">
         <span>Granularity</span>
         <select data-testid="granularity" value={state.gran} onChange={(e) => update({ gran: e.target.value as typeof state.gran })}>
           <option value="auto">auto ({granularity})</option>
@@ -20,7 +21,7 @@ export function TimeControls() {
             </option>
           ))}
         </select>
-      </label>
+      </label>)}
       <span className="segmented" role="radiogroup" aria-label="Time zone">
         {(['local', 'utc'] as const).map((z) => (
           <button key={z} type="button" role="radio" aria-checked={state.tz === z} className={state.tz === z ? 'on' : ''} data-testid={`tz-${z}`} onClick={() => update({ tz: z })}>

@@ -148,6 +148,10 @@ func (s Stats) String() string {
 	if s.Elapsed > 0 {
 		rate = float64(s.Sent) / s.Elapsed.Seconds()
 	}
+	if s.Sent == 0 && s.LogLines > 0 { // a run of logs only
+		return fmt.Sprintf("sent %d log lines in %s (%s lines/s)", s.LogLines, s.Elapsed.Round(time.Millisecond),
+			human(float64(s.LogLines)/max(s.Elapsed.Seconds(), 1e-3)))
+	}
 	str := fmt.Sprintf("sent %d events in %d batches in %s (%s events/s): %d accepted, %d rejected, %d retries",
 		s.Sent, s.Batches, s.Elapsed.Round(time.Millisecond), human(rate), s.Accepted, s.Rejected, s.Retried)
 	if s.LogLines > 0 {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -28,6 +29,9 @@ type simulateFlags struct {
 	batch, concurrency         int
 	gzip                       bool
 	backfillFrom, backfillTo   string
+	logs, logsOnly             bool
+	logFile, logSources        string
+	logLayout, logZone         string
 }
 
 func (f *simulateFlags) add(fs *flag.FlagSet) {
@@ -47,6 +51,38 @@ func (f *simulateFlags) add(fs *flag.FlagSet) {
 	fs.BoolVar(&f.gzip, "gzip", false, "gzip the request bodies")
 	fs.StringVar(&f.backfillFrom, "backfill-from", "", "make history from this time: RFC 3339, YYYY-MM-DD, or a duration relative to now (-720h)")
 	fs.StringVar(&f.backfillTo, "backfill-to", "", "… up to this time (default now)")
+	fs.BoolVar(&f.logs, "logs", false, "also post the gateways' wso2carbon.log lines that go with the traffic to URL/api/v1/logs")
+	fs.BoolVar(&f.logsOnly, "logs-only", false, "post only the log lines, not the events (implies --logs)")
+	fs.StringVar(&f.logFile, "log-file", "", "append the log lines to this file (one gateway's wso2carbon.log, for `apilens ship`) instead of posting them (implies --logs)")
+	fs.StringVar(&f.logSources, "log-sources", "gw-1,gw-2", "comma-separated gateway names: each call is logged by one of them, and each ships its own log")
+	fs.StringVar(&f.logLayout, "log-layout", "tid", "log line layout: tid (3.x/4.x file), tid2 (2.x file), console, console-short")
+	fs.StringVar(&f.logZone, "log-zone", "UTC", "time zone the log timestamps are written in (an IANA name, or Local)")
+}
+
+// logRun turns the log flags into the run's log settings; nil when the
+// run makes no logs.
+func (f *simulateFlags) logRun() (*simulate.LogRun, error) {
+	if !f.logs && !f.logsOnly && f.logFile == "" {
+		return nil, nil
+	}
+	layout, err := simulate.ParseLogLayout(f.logLayout)
+	if err != nil {
+		return nil, fmt.Errorf("--log-layout: %w", err)
+	}
+	zone, err := time.LoadLocation(f.logZone)
+	if err != nil {
+		return nil, fmt.Errorf("--log-zone: %w", err)
+	}
+	lr := &simulate.LogRun{LogOptions: simulate.LogOptions{Layout: layout, Zone: zone}}
+	for _, s := range strings.Split(f.logSources, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			lr.Sources = append(lr.Sources, s)
+		}
+	}
+	if len(lr.Sources) == 0 {
+		return nil, errors.New("--log-sources names no gateway")
+	}
+	return lr, nil
 }
 
 // options turns the flags into run options; now anchors relative times.
@@ -113,7 +149,7 @@ func parseWhen(s string, now time.Time) (time.Time, error) {
 }
 
 func runSimulate(ctx context.Context, env *cmdEnv, args []string) error {
-	fs := newFlagSet(env, "simulate", "[--url URL] [--rate N] [--duration D | --count N] [--backfill-from T [--backfill-to T]]")
+	fs := newFlagSet(env, "simulate", "[--url URL] [--rate N] [--duration D | --count N] [--backfill-from T [--backfill-to T]] [--logs | --logs-only] [--log-file PATH]")
 	var f simulateFlags
 	f.add(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -137,6 +173,18 @@ func runSimulate(ctx context.Context, env *cmdEnv, args []string) error {
 		return err
 	}
 	o.Progress = env.stderr
+	if o.Logs, err = f.logRun(); err != nil {
+		return err
+	}
+	o.NoEvents = f.logsOnly
+	if f.logFile != "" {
+		file, err := os.OpenFile(f.logFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			return fmt.Errorf("open log file %q: %w", f.logFile, err)
+		}
+		defer file.Close()
+		o.Logs.File = file
+	}
 
 	what := "live traffic"
 	if !o.BackfillFrom.IsZero() {
@@ -146,8 +194,20 @@ func runSimulate(ctx context.Context, env *cmdEnv, args []string) error {
 	if o.Rate > 0 {
 		pace = fmt.Sprintf("at %g events/s", o.Rate)
 	}
-	fmt.Fprintf(env.stderr, "Simulating %d APIs and %d applications: %s, to %s %s. Ctrl-C stops.\n",
-		f.apis, f.applications, what, strings.TrimRight(o.URL, "/")+"/api/v1/events", pace)
+	to := "to " + strings.TrimRight(o.URL, "/") + "/api/v1/events"
+	switch {
+	case o.Logs == nil:
+	case f.logFile != "" && f.logsOnly:
+		to = "log lines to " + f.logFile
+	case f.logFile != "":
+		to += " and log lines to " + f.logFile
+	case f.logsOnly:
+		to = fmt.Sprintf("log lines of %s to %s", strings.Join(o.Logs.Sources, ", "), strings.TrimRight(o.URL, "/")+"/api/v1/logs")
+	default:
+		to += fmt.Sprintf(" and the log lines of %s to …/api/v1/logs", strings.Join(o.Logs.Sources, ", "))
+	}
+	fmt.Fprintf(env.stderr, "Simulating %d APIs and %d applications: %s, %s %s. Ctrl-C stops.\n",
+		f.apis, f.applications, what, to, pace)
 	if _, err := simulate.Run(ctx, o); err != nil {
 		return fmt.Errorf("simulate: %w", err)
 	}

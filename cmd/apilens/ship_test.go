@@ -1,0 +1,264 @@
+package main
+
+import (
+	"context"
+	"io"
+	"maps"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/apilens/apilens"
+	"github.com/apilens/apilens/simulate"
+)
+
+// gatewayLog writes the carbon log of calls of seeded traffic, one every
+// 50 ms from start, with the gateway's own activity between them, and
+// tells what it wrote by classification.
+type gatewayLog struct {
+	tg *simulate.Generator
+	lg *simulate.LogGenerator
+	ts time.Time
+	// next is when the gateway next logs something of its own.
+	next time.Time
+}
+
+func newGatewayLog(seed uint64, start time.Time) *gatewayLog {
+	o := simulate.Options{Seed: seed, APIs: 10, Applications: 20}
+	lg := simulate.NewLogGenerator(simulate.LogOptions{Options: o, AmbientInterval: 100 * time.Millisecond})
+	return &gatewayLog{tg: simulate.NewGenerator(o), lg: lg, ts: start, next: lg.NextAmbient(start)}
+}
+
+// calls returns the lines of the next n calls.
+func (g *gatewayLog) calls(n int) []byte {
+	var out []byte
+	var e apilens.Event
+	for range n {
+		g.ts = g.ts.Add(50 * time.Millisecond)
+		for !g.next.After(g.ts) {
+			out = g.lg.AppendAmbient(out, g.next)
+			g.next = g.lg.NextAmbient(g.next)
+		}
+		g.tg.Next(&e, g.ts)
+		out = g.lg.AppendEvent(out, &e)
+	}
+	return out
+}
+
+func appendFile(t *testing.T, path string, b []byte) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// shipTo runs `apilens ship` in-process, posting to base as admin.
+func shipTo(ctx context.Context, t *testing.T, base, source string, extra ...string) error {
+	t.Helper()
+	env := &cmdEnv{stdout: io.Discard, stderr: io.Discard, getenv: func(string) string { return "" }, environ: os.Environ}
+	args := append([]string{"ship", "--format", "carbon", "--source", source, "--url", base,
+		"--user", "admin", "--password", "secret-test-password"}, extra...)
+	return run(ctx, env, args)
+}
+
+// logCounts returns the server's records of source by classification.
+func logCounts(c *client, source string, from, to time.Time) map[simulate.LogKey]int {
+	c.t.Helper()
+	var ans struct {
+		Counts []struct {
+			Category, Status, Code, API string
+			Count                       int
+		}
+	}
+	q := url.Values{"source": {source}, "from": {from.Format(time.RFC3339Nano)}, "to": {to.Format(time.RFC3339Nano)}}
+	c.getJSON("/api/v1/loganalyzer/counts?"+q.Encode(), &ans)
+	out := map[simulate.LogKey]int{}
+	for _, x := range ans.Counts {
+		out[simulate.LogKey{Category: x.Category, Status: x.Status, Code: x.Code, API: x.API}] += x.Count
+	}
+	return out
+}
+
+func total(m map[simulate.LogKey]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// waitCounts waits until the server holds as many records of source as
+// want counts, then checks that they are classified as want says.
+func waitCounts(t *testing.T, c *client, source string, from, to time.Time, want map[simulate.LogKey]int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got := logCounts(c, source, from, to)
+		if total(got) >= total(want) || time.Now().After(deadline) {
+			if !maps.Equal(got, want) {
+				t.Fatalf("the server holds %d records of %s:\n%v\nwritten: %d:\n%v", total(got), source, got, total(want), want)
+			}
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestShipOnceAndRestart(t *testing.T) {
+	m := startServer(t, t.TempDir(), nil)
+	defer m.Close()
+	c := &client{t: t, base: m.URL(), user: "admin", pass: "secret-test-password"}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "wso2carbon.log")
+	start := time.Now().UTC().Add(-2 * time.Hour).Truncate(time.Second)
+	from, to := start.Add(-time.Hour), start.Add(3*time.Hour)
+	g := newGatewayLog(3, start)
+
+	// Enough for several posts of 5,000 lines.
+	appendFile(t, path, g.calls(40000))
+	written := maps.Clone(g.lg.Counts())
+	if g.lg.Lines() < 3*shipBatchLines {
+		t.Fatalf("only %d lines", g.lg.Lines())
+	}
+
+	// The shipper is killed while its third post is under way: the
+	// proxy passes two posts on and holds the third until the kill.
+	target, _ := url.Parse(m.URL())
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	var posts atomic.Int32
+	ctx, kill := context.WithCancel(context.Background())
+	defer kill()
+	front := http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "POST" && posts.Add(1) == 3 {
+			kill()
+			<-r.Context().Done()
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	})}
+	ln := listen(t)
+	go front.Serve(ln)
+	defer front.Close()
+	if err := shipTo(ctx, t, "http://"+ln.Addr().String(), "gw-ship", "--once", path); err != nil {
+		t.Fatal(err)
+	}
+	if got := total(logCounts(c, "gw-ship", from, to)); got == 0 || got >= total(written) {
+		t.Fatalf("after the kill the server holds %d of %d records", got, total(written))
+	}
+
+	// Restarted, it goes on from the last acknowledged post; more lines
+	// arrive meanwhile.
+	appendFile(t, path, g.calls(2000))
+	written = maps.Clone(g.lg.Counts())
+	if err := shipTo(context.Background(), t, m.URL(), "gw-ship", "--once", path); err != nil {
+		t.Fatal(err)
+	}
+	waitCounts(t, c, "gw-ship", from, to, written)
+
+	// Once more, with nothing new: nothing is sent again.
+	if err := shipTo(context.Background(), t, m.URL(), "gw-ship", "--once", path); err != nil {
+		t.Fatal(err)
+	}
+	waitCounts(t, c, "gw-ship", from, to, written)
+
+	// The Access Token Errors page counts what was written.
+	var te struct {
+		Statuses []struct {
+			Status, Code string
+			Count        int
+		}
+	}
+	c.getJSON("/api/v1/loganalyzer/token-errors?from="+url.QueryEscape(from.Format(time.RFC3339))+"&to="+url.QueryEscape(to.Format(time.RFC3339)), &te)
+	tokens := 0
+	for _, s := range te.Statuses {
+		want := written[simulate.LogKey{Category: apilens.LogAccessToken, Status: s.Status, Code: s.Code}]
+		if s.Count != want {
+			t.Errorf("token errors: %s (%s): %d, written %d", s.Status, s.Code, s.Count, want)
+		}
+		tokens += s.Count
+	}
+	if tokens == 0 {
+		t.Error("no token errors")
+	}
+}
+
+func TestShipFollowsRotationAndSplitRecords(t *testing.T) {
+	m := startServer(t, t.TempDir(), nil)
+	defer m.Close()
+	c := &client{t: t, base: m.URL(), user: "admin", pass: "secret-test-password"}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "wso2carbon.log")
+	start := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+	from, to := start.Add(-time.Hour), start.Add(2*time.Hour)
+	g := newGatewayLog(5, start)
+	appendFile(t, path, g.calls(3000))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- shipTo(ctx, t, m.URL(), "gw-rot", "--state-dir", dir, path) }()
+	waitCounts(t, c, "gw-rot", from, to, g.lg.Counts())
+
+	// A record whose stack trace is written in two parts, a poll apart
+	// but well within the idle second, arrives as one record.
+	ts := g.ts.Add(time.Second)
+	stamp := ts.Format("2006-01-02 15:04:05,000")
+	appendFile(t, path, []byte("TID: [-1234] [] ["+stamp+"] ERROR {org.example.SplitTrace} - Failed to do the thing\n"+
+		"java.lang.IllegalStateException: first half\n\tat org.example.A.a(A.java:1)\n"))
+	time.Sleep(2 * shipPoll)
+	appendFile(t, path, []byte("\tat org.example.B.b(B.java:2)\nCaused by: java.io.IOException: second half\n\tat org.example.C.c(C.java:3)\n"+
+		"TID: [-1234] [] ["+stamp+"]  INFO {org.example.SplitTrace} - after the trace\n"))
+	g.ts = ts.Add(time.Second)
+
+	// Rotation: more lines, the file renamed and a new one created,
+	// which grows; every line arrives once.
+	appendFile(t, path, g.calls(1500))
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	appendFile(t, path, g.calls(1500))
+	time.Sleep(shipPoll)
+	appendFile(t, path, g.calls(1500))
+
+	want := maps.Clone(g.lg.Counts())
+	want[simulate.LogKey{Category: apilens.LogAppError, Status: "SplitTrace"}]++
+	want[simulate.LogKey{}]++
+	waitCounts(t, c, "gw-rot", from, to, want)
+
+	var split struct{ Records []struct{ Content string } }
+	c.getJSON("/api/v1/loganalyzer/records?category=app_error&status=SplitTrace&source=gw-rot&from="+url.QueryEscape(from.Format(time.RFC3339))+"&to="+url.QueryEscape(to.Format(time.RFC3339)), &split)
+	if len(split.Records) != 1 || !strings.Contains(split.Records[0].Content, "first half") || !strings.Contains(split.Records[0].Content, "at org.example.C.c") {
+		t.Errorf("the split record arrived as %+v", split.Records)
+	}
+
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "wso2carbon.log.apilens-offset")); err != nil {
+		t.Errorf("no offset file in the state directory: %v", err)
+	}
+}
+
+func listen(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln
+}

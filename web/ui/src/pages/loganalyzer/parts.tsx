@@ -273,7 +273,8 @@ export function BarsPanel<T>(props: {
         }
         const dim = !!props.selected && bars.some((b) => b.key === props.selected);
         const metrics = [
-          { id: 'count', name: first, color: (b: Bar) => (dim && b.key !== props.selected ? fade(b.color) : b.color), get: (b: Bar) => b.count },
+          // With a second figure the legend needs one colour per series.
+          { id: 'count', name: first, color: second ? (bars[0]?.color ?? '#d89a00') : (b: Bar) => (dim && b.key !== props.selected ? fade(b.color) : b.color), get: (b: Bar) => b.count },
           ...(second ? [{ id: 'second', name: second, color: props.secondColor ?? '#8b93a1', get: (b: Bar) => b.second ?? 0 }] : []),
         ];
         const o = barOption(bars, (b) => b.label, metrics, { unit: 'log records', exact, axis: formatCount }) as Record<string, unknown>;
@@ -284,7 +285,8 @@ export function BarsPanel<T>(props: {
               option={option}
               height={height}
               label={`${props.title}: ${bars.map((b) => `${b.label} ${b.count}`).join(', ')}`}
-              onClick={props.onClick ? (p) => props.onClick!(bars[bars.length - 1 - p.dataIndex]) : undefined}
+              onClick={props.onClick ? (p) => { const b = bars[bars.length - 1 - p.dataIndex]; if (b) props.onClick!(b); } : undefined}
+              clickRows
             />
             {props.footer?.(all)}
           </>
@@ -483,9 +485,8 @@ function ViewerLines({ ctx, id }: { ctx: { record: LogRecord; before: LogRecord[
     const b = box.current;
     const s = sel.current;
     if (!b || !s) return;
-    // Centre the chosen line in the viewer, then bring the viewer into the window.
-    b.scrollTop = s.offsetTop - b.offsetTop - b.clientHeight / 2 + s.clientHeight / 2;
-    s.scrollIntoView({ block: 'nearest' });
+    // Centre the chosen line in the viewer and the viewer in the window.
+    s.scrollIntoView({ block: 'center' });
   }, [id, ctx]);
   const lines = [...ctx.before, ctx.record, ...ctx.after];
   return (

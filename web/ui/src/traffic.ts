@@ -1,7 +1,7 @@
 import { createContext, useContext } from 'react';
 import { useView } from './view';
 import { useQuery, type QueryResult } from './query';
-import { fetchSummary, fetchTimeseries, fetchTop, type Dimension, type Scope, type Summary, type Timeseries, type Top, type View } from './api/traffic';
+import { fetchSummary, fetchTimeseries, fetchTop, type Dimension, type Rank, type Scope, type Summary, type Timeseries, type Top, type View } from './api/traffic';
 import { previousPeriod } from './lib/ranges';
 import { encodeState } from './lib/urlstate';
 
@@ -39,16 +39,16 @@ export function useSummary(extra?: ScopeExtra, previous = false): QueryResult<Su
   return useQuery(key, () => fetchSummary(scope), `summary|${identity}`);
 }
 
-export function useTimeseries(opts: { groupBy?: Dimension; limit?: number; granularity?: string }, extra?: ScopeExtra): QueryResult<Timeseries> {
+export function useTimeseries(opts: { groupBy?: Dimension; limit?: number; granularity?: string; rank?: Rank }, extra?: ScopeExtra): QueryResult<Timeseries> {
   const { scope, identity } = useScope(extra);
   const v = useView();
   const g = opts.granularity ?? v.granularity;
-  const o = { granularity: g, groupBy: opts.groupBy, limit: opts.limit };
+  const o = { granularity: g, groupBy: opts.groupBy, limit: opts.limit, rank: opts.rank };
   const key = `ts|${JSON.stringify(scope)}|${JSON.stringify(o)}`;
   return useQuery(key, () => fetchTimeseries(scope, o), `ts|${identity}|${JSON.stringify(o)}`);
 }
 
-export function useTop(opts: { dimension: Dimension; limit?: number }, extra?: ScopeExtra, enabled = true): QueryResult<Top> {
+export function useTop(opts: { dimension: Dimension; limit?: number; rank?: Rank }, extra?: ScopeExtra, enabled = true): QueryResult<Top> {
   const { scope, identity } = useScope(extra);
   const key = enabled ? `top|${JSON.stringify(scope)}|${JSON.stringify(opts)}` : null;
   return useQuery(key, () => fetchTop(scope, opts), enabled ? `top|${identity}|${JSON.stringify(opts)}` : null);

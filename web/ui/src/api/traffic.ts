@@ -53,6 +53,9 @@ export interface Top {
   items: TopItem[];
 }
 
+// What a top list or grouped series is ranked by on the server (most first).
+export type Rank = 'requests' | 'successful' | 'faults' | 'throttled' | 'errors4xx' | 'errors5xx';
+
 export type View = 'business' | 'api' | 'application' | 'monitoring';
 
 export type Dimension =
@@ -85,14 +88,14 @@ export function fetchSummary(scope: Scope, signal?: AbortSignal): Promise<Summar
 // An empty answer may carry null for its list (Go's nil slice): read it as empty.
 export async function fetchTimeseries(
   scope: Scope,
-  opts: { granularity: string; groupBy?: Dimension; limit?: number },
+  opts: { granularity: string; groupBy?: Dimension; limit?: number; rank?: Rank },
   signal?: AbortSignal,
 ): Promise<Timeseries> {
   const ts = await request<Timeseries>(`/api/v1/traffic/timeseries?${query(scope, opts)}`, { signal });
   return { ...ts, series: (ts.series ?? []).map((s) => ({ ...s, labels: s.labels ?? {}, points: s.points ?? [] })) };
 }
 
-export async function fetchTop(scope: Scope, opts: { dimension: Dimension; limit?: number }, signal?: AbortSignal): Promise<Top> {
+export async function fetchTop(scope: Scope, opts: { dimension: Dimension; limit?: number; rank?: Rank }, signal?: AbortSignal): Promise<Top> {
   const top = await request<Top>(`/api/v1/traffic/top?${query(scope, opts)}`, { signal });
   return { ...top, items: (top.items ?? []).map((i) => ({ ...i, labels: i.labels ?? {} })) };
 }

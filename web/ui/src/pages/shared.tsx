@@ -72,7 +72,7 @@ export function PerformancePage({ persona, page, title }: P) {
   );
 }
 
-// Ranks a top answer by another figure (the server ranks by requests).
+// Keeps the items with some of a figure, most first.
 export function rankBy<T extends { items: TopItem[] }>(t: T, get: (i: TopItem) => number): T {
   return { ...t, items: [...t.items].filter((i) => get(i) > 0).sort((a, b) => get(b) - get(a)) };
 }
@@ -84,8 +84,11 @@ export function FaultsPage({ persona, page, title }: P) {
   const apis = useTop({ dimension: 'api', limit: 200 });
   const types = useTop({ dimension: 'errorType', limit: 50 });
   const messages = useTop({ dimension: 'errorMessage', limit: 200 });
-  const byFaults = apis.data ? { ...apis, data: rankBy(apis.data, (i) => i.faults) } : apis;
-  const byThrottled = apis.data ? { ...apis, data: rankBy(apis.data, (i) => i.throttled) } : apis;
+  // The server ranks these by faults and by throttles; rankBy only drops the zeros.
+  const faulty = useTop({ dimension: 'api', limit: 10, rank: 'faults' });
+  const throttled = useTop({ dimension: 'api', limit: 10, rank: 'throttled' });
+  const byFaults = faulty.data ? { ...faulty, data: rankBy(faulty.data, (i) => i.faults) } : faulty;
+  const byThrottled = throttled.data ? { ...throttled, data: rankBy(throttled.data, (i) => i.throttled) } : throttled;
   return (
     <Page persona={persona} page={page} title={title}>
       <Kpis names={['requests', 'faults', 'throttled', 'errors4xx', 'errors5xx']} />

@@ -27,15 +27,16 @@ function Hint() {
 
 function Faults() {
   const setApi = useFilterClick('api');
-  const ts = useTimeseries({ groupBy: 'api', limit: 10 });
+  const ts = useTimeseries({ groupBy: 'api', limit: 10, rank: 'faults' });
   const apis = useTop({ dimension: 'api', limit: 200 });
-  const faultsByApi = apis.data ? { ...apis, data: { ...apis.data, items: apis.data.items.filter((i) => i.faults > 0).sort((a, b) => b.faults - a.faults) } } : apis;
+  const faulty = useTop({ dimension: 'api', limit: 10, rank: 'faults' });
+  const faultsByApi = faulty.data ? { ...faulty, data: { ...faulty.data, items: faulty.data.items.filter((i) => i.faults > 0) } } : faulty;
   return (
     <Page persona={P} page="faults" title={`Faults per API${useForApp()}`} intro={<Hint />}>
       <Kpis names={['requests', 'faults', 'throttled', 'errors4xx', 'errors5xx']} />
       <Grid>
         <BarChartPanel id="app-faults-api" title="Top 10 APIs by faults" query={faultsByApi} label={(i) => label(i, 'api')} metrics={[{ id: 'faults', name: 'Faults', color: STATUS_COLORS.faults, get: (i) => i.faults }]} unit={COUNT} onItemClick={(i) => setApi(i.labels.api)} empty={<p className="muted">No faults in this range.</p>} />
-        <TimeChartPanel id="app-faults-time" title="Faults over time per API (busiest 10)" query={ts} lines={faultsPerApi} unit={COUNT} onLineClick={setApi} empty={<p className="muted">No faults in this range.</p>} />
+        <TimeChartPanel id="app-faults-time" title="Top 10 APIs by faults over time" query={ts} lines={faultsPerApi} unit={COUNT} onLineClick={setApi} empty={<p className="muted">No faults in this range.</p>} />
       </Grid>
       <TopTablePanel id="app-faults-api" title="Faults per API" query={apis} dimension="api" columns={ERROR_COLS} sortBy="faults" onRowClick={(r) => setApi(r.labels.api)} />
     </Page>

@@ -22,17 +22,19 @@ const throttledPerApi = perSeries((p) => p.throttled, byApi);
 const faultsPerApp = perSeries((p) => p.faults, (s) => s.labels.application ?? s.key);
 const throttledPerApp = perSeries((p) => p.throttled, (s) => s.labels.application ?? s.key);
 
-// The series ranked by throttled requests, the most throttled first; APIs
+// The server ranks these series by throttled requests (rank=throttled); APIs
 // never throttled in the range are left out.
 function topThrottled(ts: Timeseries) {
   const total = (s: Timeseries['series'][number]) => s.points.reduce((a, p) => a + p.throttled, 0);
-  const ranked = ts.series.filter((s) => total(s) > 0).sort((a, b) => total(b) - total(a));
-  return throttledPerApi({ ...ts, series: ranked });
+  return throttledPerApi({ ...ts, series: ts.series.filter((s) => total(s) > 0) });
 }
+const nonZero = (get: (p: Timeseries['series'][number]['points'][number]) => number, lines: (ts: Timeseries) => ReturnType<typeof throttledPerApi>) => (ts: Timeseries) =>
+  lines({ ...ts, series: ts.series.filter((s) => s.points.some((p) => get(p) > 0)) });
 
 function Overview() {
   const setApi = useFilterClick('api');
   const usage = useTimeseries({ groupBy: 'api', limit: 10 });
+  const throttled = useTimeseries({ groupBy: 'api', limit: 10, rank: 'throttled' });
   const daily = useTimeseries({ granularity: 'day' });
   const apis = useTop({ dimension: 'api', limit: 200 });
   const dailyLines = (ts: Timeseries) => {
@@ -48,7 +50,7 @@ function Overview() {
       <Grid>
         <TimeChartPanel id="api-usage" title="Top 10 APIs: requests over time" subtitle="Click a line to filter by that API" query={usage} lines={usageLines} unit={COUNT} onLineClick={setApi} />
         <TimeChartPanel id="api-latency" title="Top 10 APIs: latency p95 over time" subtitle="Tooltip shows p50, p95 and p99 together" query={usage} lines={latencyPerApi} unit={MS} onLineClick={setApi} />
-        <TimeChartPanel id="api-throttled" title="Top 10 throttled APIs over time" subtitle="Among the 10 busiest APIs (the server ranks series by requests)" query={usage} lines={topThrottled} unit={COUNT} onLineClick={setApi} empty={<p className="muted">No throttled requests in this range.</p>} />
+        <TimeChartPanel id="api-throttled" title="Top 10 throttled APIs over time" subtitle="Click a line to filter by that API" query={throttled} lines={topThrottled} unit={COUNT} onLineClick={setApi} empty={<p className="muted">No throttled requests in this range.</p>} />
         <TimeChartPanel id="daily-faults" title="Faults per day" query={daily} lines={dailyLines} unit={COUNT} empty={<p className="muted">No faults in this range.</p>} />
       </Grid>
       <TopTablePanel id="apis" title="APIs" query={apis} dimension="api" onRowClick={(r) => setApi(r.labels.api)} />
@@ -89,9 +91,9 @@ function UsageSummary() {
 function Throttle() {
   const setApi = useFilterClick('api');
   const all = useTimeseries({});
-  const apis = useTop({ dimension: 'api', limit: 200 });
-  const apps = useTop({ dimension: 'application', limit: 200 });
-  const reasons = useTop({ dimension: 'errorMessage', limit: 200 });
+  const apis = useTop({ dimension: 'api', limit: 200, rank: 'throttled' });
+  const apps = useTop({ dimension: 'application', limit: 200, rank: 'throttled' });
+  const reasons = useTop({ dimension: 'errorMessage', limit: 200, rank: 'throttled' });
   const throttledOnly = (t: { items: TopItem[] }) => ({ ...t, items: t.items.filter((i) => i.throttled > 0).sort((a, b) => b.throttled - a.throttled) });
   const q = <T extends { items: TopItem[] }>(r: { data?: T }) => (r.data ? { ...r, data: throttledOnly(r.data) as T } : r);
   const throttledLine = (ts: Timeseries) => [{ id: 'throttled', name: 'Throttled', color: STATUS_COLORS.throttled, points: ts.series[0]?.points ?? [], get: (p: { throttled: number }) => p.throttled }];
@@ -113,15 +115,16 @@ function Throttle() {
 
 function ApiErrors() {
   const setApp = useFilterClick('application');
-  const faults = useTimeseries({ groupBy: 'application', limit: 10 });
+  const faults = useTimeseries({ groupBy: 'application', limit: 10, rank: 'faults' });
+  const throttled = useTimeseries({ groupBy: 'application', limit: 10, rank: 'throttled' });
   const apps = useTop({ dimension: 'application', limit: 200 });
   const reasons = useTop({ dimension: 'errorMessage', limit: 200 });
   return (
     <Page persona={P} page="api-errors" title="API errors per application">
       <Kpis names={['requests', 'faults', 'throttled', 'errors4xx', 'errors5xx']} />
       <Grid>
-        <TimeChartPanel id="app-faults" title="Faults over time per application (busiest 10)" subtitle="Click a line to filter by that application" query={faults} lines={faultsPerApp} unit={COUNT} onLineClick={setApp} empty={<p className="muted">No faults in this range.</p>} />
-        <TimeChartPanel id="app-throttled" title="Throttled requests over time per application (busiest 10)" query={faults} lines={throttledPerApp} unit={COUNT} onLineClick={setApp} empty={<p className="muted">No throttled requests in this range.</p>} />
+        <TimeChartPanel id="app-faults" title="Top 10 applications by faults over time" subtitle="Click a line to filter by that application" query={faults} lines={nonZero((p) => p.faults, faultsPerApp)} unit={COUNT} onLineClick={setApp} empty={<p className="muted">No faults in this range.</p>} />
+        <TimeChartPanel id="app-throttled" title="Top 10 throttled applications over time" query={throttled} lines={nonZero((p) => p.throttled, throttledPerApp)} unit={COUNT} onLineClick={setApp} empty={<p className="muted">No throttled requests in this range.</p>} />
       </Grid>
       <TopTablePanel id="app-errors" title="Faults and throttles per application" query={apps} dimension="application" columns={ERROR_COLS} sortBy="faults" onRowClick={(r) => setApp(r.labels.application)} />
       <TopTablePanel id="error-reasons" title="Reasons: error messages and throttle reasons" query={reasons} dimension="errorMessage" columns={[FIG.requests, FIG.faults, FIG.throttled]} empty={<p className="muted">No faults in this range.</p>} />

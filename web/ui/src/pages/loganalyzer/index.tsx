@@ -258,7 +258,7 @@ function SimpleCategory(props: { page: string; title: string; intro: ReactNode; 
       <Grid>
         {props.byApi && <BarsPanel id={`${props.page}-api`} title="Failures per API" query={counts} bars={perApi} labelHeader="API" empty={none} />}
         <BarsPanel id={`${props.page}-status`} title={`${props.what[0].toUpperCase()}${props.what.slice(1)} by ${props.statusLabel.toLowerCase()}`} subtitle="Click a bar to list its records" query={counts} bars={bars} labelHeader={props.statusLabel} onClick={(b) => update({ status: b.key, record: undefined })} selected={state.status} empty={none} />
-        <TimelinePanel id={`${props.page}-timeline`} title={`${props.what[0].toUpperCase()}${props.what.slice(1)} over time`} query={tl} categories={[props.category]} empty={none} wide={!props.byApi} />
+        <TimelinePanel id={`${props.page}-timeline`} title={`${props.what[0].toUpperCase()}${props.what.slice(1)} over time`} query={tl} categories={[props.category]} empty={none} wide={!!props.byApi} />
       </Grid>
       <RecordsPanel id={`${props.page}-records`} title={state.status ? `Records: ${state.status}` : 'Records'} category={props.category} status={state.status} total={total} showApi={props.byApi} showLevel empty={none} />
       <Viewer />

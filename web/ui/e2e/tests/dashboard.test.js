@@ -229,20 +229,27 @@ describe('dashboard in chromium', () => {
     // Two first loads, each in a fresh context (empty cache, no storage),
     // logged in through the API: navigation → the overview's data-state=ready.
     const times = [];
+    const cpu = [];
     for (let i = 0; i < 2; i++) {
       await withSession(browser, server.base, async (s) => {
         await s.loginAPI(server.admin);
+        // The renderer's main-thread time (CPU spent on script, style,
+        // layout), a figure a busy machine inflates less than the wall clock.
+        const cdp = await s.context.newCDPSession(s.page);
+        await cdp.send('Performance.enable');
         const t0 = Date.now();
         await s.page.goto(s.url('/'));
         const { id, state } = await s.settled();
         const wall = Date.now() - t0;
+        const m = Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((x) => [x.name, x.value]));
+        cpu.push(`${Math.round(m.TaskDuration * 1000)} ms (script ${Math.round(m.ScriptDuration * 1000)} ms)`);
         assert.equal(id, 'page-business-overview', 'the admin lands on the Business overview');
         assert.equal(state, 'ready', `${id} has the seeded data, so it is ready, not empty`);
         times.push(wall);
       });
     }
     const best = Math.min(...times);
-    console.log(`first load: business overview ready ${times.join(' ms, ')} ms after navigation (best ${best} ms; target 1000 ms, limit 3000 ms)`);
+    console.log(`first load: business overview ready ${times.join(' ms, ')} ms after navigation (best ${best} ms; target 1000 ms, limit 3000 ms); renderer main thread busy ${cpu.join(', ')}`);
     // The target is 1 s on localhost (the issue's). The hard limit is 3 s,
     // on the better of two cold loads, so that a slow or busy CI machine
     // (2 cores shared by the Go build, the server and chromium, which
@@ -266,6 +273,7 @@ describe('dashboard in chromium', () => {
       await err.first().waitFor({ state: 'visible' });
       const text = (await err.first().innerText()).trim();
       assert.match(text, /[a-z]{3,}.*[a-z]{3,}/i, `an error in words: "${text}"`);
+      await s.screenshot('login-wrong-password');
       assert.equal(await page.locator(APP_PAGE).count(), 0, 'no page behind the login');
 
       await page.locator('input[name="password"]').fill(server.admin.password);
@@ -388,6 +396,17 @@ describe('dashboard in chromium', () => {
         if (names.length) {
           const sum = await server.json(`/api/v1/traffic/summary?${q}`);
           for (const name of names) {
+            if (name === 'latency-p99-max') {
+              // Monitoring's "highest p99 latency": the largest p99 of any API.
+              const aq = new URLSearchParams(q);
+              aq.set('dimension', 'api');
+              aq.set('limit', '10000');
+              const apis = (await server.json(`/api/v1/traffic/top?${aq}`)).items.filter((it) => it.latency);
+              const max = Math.max(...apis.map((it) => it.latency.p99));
+              assert.equal(Number(kpis[name]), max, `${id} kpi-${name}: shown ${kpis[name]}, the largest p99 of top?${aq} is ${max}`);
+              kpiChecked++;
+              continue;
+            }
             const figure = KPI_FIGURE[name];
             if (!figure) {
               notes.push(`${id}: kpi-${name} has no summary figure to compare with`);
@@ -502,6 +521,7 @@ describe('dashboard in chromium', () => {
       const forbidden = page.locator('[data-testid="forbidden"]');
       await forbidden.waitFor({ state: 'visible' });
       assert.match((await forbidden.innerText()).trim(), /\w{3,}/, 'the no-access message says something');
+      await s.screenshot('application-user-forbidden');
       assert.equal(await page.locator('main[data-testid^="page-business-"][data-state="ready"]').count(), 0, 'no Business page shown');
       assert.equal(await page.locator('[data-testid^="kpi-"][data-value]').count(), 0, 'no Business figures shown');
 

@@ -20,6 +20,7 @@ func runDemo(ctx context.Context, env *cmdEnv, args []string) error {
 	rate := fs.Float64("rate", 100, "live events per second")
 	backfill := fs.Int64("backfill", 200_000, "events of history spread over the last 7 days, sent on a first start (0: none)")
 	seed := fs.Uint64("seed", 1, "simulator seed")
+	logs := fs.Bool("logs", true, "also ship the gateways' logs (gw-1, gw-2) that go with the traffic, history included, for the log analyzer")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -48,12 +49,19 @@ func runDemo(ctx context.Context, env *cmdEnv, args []string) error {
 		URL:     m.URL(), User: cfg.Admin.User, Password: pass,
 		MaxRetries: -1,
 	}
+	if *logs {
+		run.Logs = &simulate.LogRun{Sources: []string{"gw-1", "gw-2"}}
+	}
 	start, err := m.Store.StreamOffset(ctx, ingest.Stream)
 	if err != nil {
 		return err
 	}
 	if *backfill > 0 && start == 0 && m.Pipeline.Flushed() == 0 {
-		fmt.Fprintf(env.stdout, "Sending %d events of history (the last 7 days)…\n", *backfill)
+		what := "events"
+		if *logs {
+			what = "events and their gateway logs"
+		}
+		fmt.Fprintf(env.stdout, "Sending %d %s of history (the last 7 days)…\n", *backfill, what)
 		bf := run
 		now := time.Now()
 		bf.BackfillFrom, bf.BackfillTo = now.Add(-7*24*time.Hour), now

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"maps"
 	"net"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/apilens/apilens"
+	"github.com/apilens/apilens/ingest"
 	"github.com/apilens/apilens/simulate"
 )
 
@@ -261,4 +263,87 @@ func listen(t *testing.T) net.Listener {
 		t.Fatal(err)
 	}
 	return ln
+}
+
+// TestSimulateLogs runs `apilens simulate --logs` on a backfill and holds
+// the logs to the events: every AUTH fault has its authentication failure
+// line, in one of the two gateways' logs; and --log-file writes a log that
+// `apilens ship` sends as the same records.
+func TestSimulateLogs(t *testing.T) {
+	m := startServer(t, t.TempDir(), nil)
+	defer m.Close()
+	c := &client{t: t, base: m.URL(), user: "admin", pass: "secret-test-password"}
+	env := &cmdEnv{stdout: io.Discard, stderr: io.Discard, getenv: func(string) string { return "" }, environ: os.Environ}
+	to := time.Now().UTC().Truncate(time.Second)
+	from := to.Add(-6 * time.Hour)
+	const n = 6000
+	args := []string{"--url", m.URL(), "--user", "admin", "--password", "secret-test-password", "--seed", "9", "--apis", "10", "--applications", "20",
+		"--count", fmt.Sprint(n), "--backfill-from", from.Format(time.RFC3339), "--backfill-to", to.Format(time.RFC3339)}
+	if err := run(context.Background(), env, append([]string{"simulate", "--logs-only", "--log-sources", "gw-a,gw-b"}, args...)); err != nil {
+		t.Fatal(err)
+	}
+
+	// The same events, made again.
+	o := simulate.RunOptions{Options: simulate.Options{Seed: 9, APIs: 10, Applications: 20}, BackfillFrom: from, BackfillTo: to}
+	want := map[string]int{}
+	var ps ingest.Parser
+	for _, body := range simulate.GenerateBodies(o, n) {
+		evs, _, err := ps.ParseEvents(body, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range evs {
+			if e.ErrorType == apilens.FaultAuth {
+				want[fmt.Sprint(e.ErrorCode)]++
+			}
+		}
+	}
+	got := map[string]int{}
+	for _, src := range []string{"gw-a", "gw-b"} {
+		counts := logCounts(c, src, from.Add(-time.Minute), to.Add(time.Minute))
+		if total(counts) == 0 {
+			t.Fatalf("no records of %s", src)
+		}
+		for k, v := range counts {
+			if k.Category == apilens.LogAccessToken {
+				got[k.Code] += v
+			}
+		}
+	}
+	// 900906 and 900911 come from no event: the gateway logs them of its own.
+	delete(got, "900906")
+	delete(got, "900911")
+	if !maps.Equal(got, want) || len(want) < 5 {
+		t.Errorf("authentication failures logged %v; AUTH faults of the events %v", got, want)
+	}
+
+	// --log-file: one gateway's log, shipped.
+	path := filepath.Join(t.TempDir(), "wso2carbon.log")
+	if err := run(context.Background(), env, append([]string{"simulate", "--logs-only", "--log-file", path}, args...)); err != nil {
+		t.Fatal(err)
+	}
+	if err := shipTo(context.Background(), t, m.URL(), "gw-file", "--once", path); err != nil {
+		t.Fatal(err)
+	}
+	shipped := logCounts(c, "gw-file", from.Add(-time.Minute), to.Add(time.Minute))
+	both := logCounts(c, "gw-a", from.Add(-time.Minute), to.Add(time.Minute))
+	for k, v := range logCounts(c, "gw-b", from.Add(-time.Minute), to.Add(time.Minute)) {
+		both[k] += v
+	}
+	// One gateway or two, the calls' records are the same; the gateways'
+	// own activity differs (each has its own).
+	fileAuth, bothAuth := map[string]int{}, map[string]int{}
+	for k, v := range shipped {
+		if k.Category == apilens.LogAccessToken && k.Code != "900906" && k.Code != "900911" {
+			fileAuth[k.Code] += v
+		}
+	}
+	for k, v := range both {
+		if k.Category == apilens.LogAccessToken && k.Code != "900906" && k.Code != "900911" {
+			bothAuth[k.Code] += v
+		}
+	}
+	if !maps.Equal(fileAuth, bothAuth) {
+		t.Errorf("the log file's authentication failures %v; posted %v", fileAuth, bothAuth)
+	}
 }

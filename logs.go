@@ -56,6 +56,7 @@ type LogQuery struct {
 	Category string
 	Status   string
 	Source   string
+	API      string
 	// Desc orders by time, newest first; otherwise oldest first. Ties
 	// break by ID the same way.
 	Desc bool
@@ -71,12 +72,15 @@ type LogPage struct {
 	Next    string
 }
 
-// LogCount is the number of records of one classification.
+// LogCount is the number of records of one classification, parsed or
+// not (an unparsed line is kept raw, and unclassified unless a rule
+// matches its text).
 type LogCount struct {
 	Category string
 	Status   string
 	Code     string
 	API      string
+	Parsed   bool
 	Count    int64
 }
 
@@ -93,7 +97,7 @@ type LogStore interface {
 	// source's next Seq.
 	AppendLogs(ctx context.Context, recs []LogRecord) error
 	// CountLogs counts the records of q's range by classification
-	// (Category, Status, Code, API); q.Category narrows it.
+	// (Category, Status, Code, API) and Parsed; q's filters narrow it.
 	CountLogs(ctx context.Context, q LogQuery) ([]LogCount, error)
 	// Logs lists records in time order, a page at a time.
 	Logs(ctx context.Context, q LogQuery) (*LogPage, error)

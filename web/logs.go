@@ -122,7 +122,7 @@ func (s *Server) listLogs(w http.ResponseWriter, r *http.Request, category strin
 		return err
 	}
 	q := r.URL.Query()
-	lq := apilens.LogQuery{From: from, To: to, Category: category, Status: q.Get("status"), Source: q.Get("source"), After: q.Get("cursor")}
+	lq := apilens.LogQuery{From: from, To: to, Category: category, Status: q.Get("status"), Source: q.Get("source"), API: q.Get("api"), After: q.Get("cursor")}
 	switch q.Get("order") {
 	case "", "asc":
 	case "desc":
@@ -199,7 +199,7 @@ func (s *Server) handleLogCounts(w http.ResponseWriter, r *http.Request, u *apil
 		return err
 	}
 	q := r.URL.Query()
-	counts, err := s.opts.Logs.CountLogs(r.Context(), apilens.LogQuery{From: from, To: to, Category: q.Get("category"), Source: q.Get("source")})
+	counts, err := s.opts.Logs.CountLogs(r.Context(), apilens.LogQuery{From: from, To: to, Category: q.Get("category"), Source: q.Get("source"), API: q.Get("api")})
 	if err != nil {
 		return err
 	}
@@ -208,6 +208,7 @@ func (s *Server) handleLogCounts(w http.ResponseWriter, r *http.Request, u *apil
 		Status   string `json:"status"`
 		Code     string `json:"code"`
 		API      string `json:"api"`
+		Parsed   bool   `json:"parsed"`
 		Count    int64  `json:"count"`
 	}
 	out := make([]count, len(counts))

@@ -129,6 +129,9 @@ func logWhere(q apilens.LogQuery) (string, []any) {
 	if q.Source != "" {
 		conds, args = append(conds, "source = ?"), append(args, q.Source)
 	}
+	if q.API != "" {
+		conds, args = append(conds, "api = ?"), append(args, q.API)
+	}
 	return strings.Join(conds, " AND "), args
 }
 
@@ -136,8 +139,8 @@ func logWhere(q apilens.LogQuery) (string, []any) {
 // frequent first.
 func (db *DB) CountLogs(ctx context.Context, q apilens.LogQuery) ([]apilens.LogCount, error) {
 	where, args := logWhere(q)
-	rows, err := db.reader.QueryContext(ctx, `SELECT category, status, code, api, count(*) FROM log_records WHERE `+where+`
-		GROUP BY category, status, code, api ORDER BY count(*) DESC, category, status, code, api`, args...)
+	rows, err := db.reader.QueryContext(ctx, `SELECT category, status, code, api, parsed, count(*) FROM log_records WHERE `+where+`
+		GROUP BY category, status, code, api, parsed ORDER BY count(*) DESC, category, status, code, api, parsed`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("count logs: %w", err)
 	}
@@ -145,7 +148,7 @@ func (db *DB) CountLogs(ctx context.Context, q apilens.LogQuery) ([]apilens.LogC
 	out := []apilens.LogCount{}
 	for rows.Next() {
 		var c apilens.LogCount
-		if err := rows.Scan(&c.Category, &c.Status, &c.Code, &c.API, &c.Count); err != nil {
+		if err := rows.Scan(&c.Category, &c.Status, &c.Code, &c.API, &c.Parsed, &c.Count); err != nil {
 			return nil, fmt.Errorf("count logs: %w", err)
 		}
 		out = append(out, c)

@@ -172,11 +172,26 @@ func testCountLogs(t *testing.T, s apilens.Store) {
 		t.Fatal(err)
 	}
 	want := []apilens.LogCount{
-		{Category: apilens.LogAccessToken, Status: "B", Code: "9009B", Count: 6},
-		{Category: apilens.LogAccessToken, Status: "A", Code: "9009A", Count: 3},
+		{Category: apilens.LogAccessToken, Status: "B", Code: "9009B", Parsed: true, Count: 6},
+		{Category: apilens.LogAccessToken, Status: "A", Code: "9009A", Parsed: true, Count: 3},
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("CountLogs: %v, want %v", got, want)
+	}
+	raw := logRec("gw", 11, "", "")
+	raw.Parsed = false
+	appendLogs(t, s, []apilens.LogRecord{raw})
+	got, err = s.CountLogs(ctx, apilens.LogQuery{From: base.Add(10 * time.Second), To: base.Add(12 * time.Second), Source: "gw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = []apilens.LogCount{ // seconds 10 and 11: two of status B, one unclassified, one raw
+		{Category: apilens.LogAccessToken, Status: "B", Code: "9009B", Parsed: true, Count: 2},
+		{Category: "", Status: "", Code: "9009", Parsed: false, Count: 1},
+		{Category: "", Status: "", Code: "9009", Parsed: true, Count: 1},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("CountLogs by parsed:\n got %v\nwant %v", got, want)
 	}
 	// base is minute-aligned: steps of 10 s put seconds 0-9, 10-19, 20-29
 	// of the records in three buckets.
@@ -186,7 +201,7 @@ func testCountLogs(t *testing.T, s apilens.Store) {
 	}
 	wantTL := []apilens.LogPoint{
 		{Time: base, Category: apilens.LogAccessToken, Count: 10},
-		{Time: base.Add(10 * time.Second), Category: "", Count: 1},
+		{Time: base.Add(10 * time.Second), Category: "", Count: 2},
 		{Time: base.Add(10 * time.Second), Category: apilens.LogAccessToken, Count: 10},
 		{Time: base.Add(20 * time.Second), Category: apilens.LogAccessToken, Count: 10},
 	}

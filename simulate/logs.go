@@ -287,10 +287,10 @@ var ambient = []struct {
 	{3, (*LogGenerator).failedLogin},
 	{2.5, (*LogGenerator).deployment},
 	{2, (*LogGenerator).audit},
-	{0.6, func(g *LogGenerator, dst []byte, ts time.Time) []byte {
+	{0.15, func(g *LogGenerator, dst []byte, ts time.Time) []byte {
 		return g.authFailure(dst, ts, superTenantID, 900906, nil)
 	}},
-	{0.3, func(g *LogGenerator, dst []byte, ts time.Time) []byte {
+	{0.08, func(g *LogGenerator, dst []byte, ts time.Time) []byte {
 		return g.authFailure(dst, ts, superTenantID, 900911, nil)
 	}},
 }

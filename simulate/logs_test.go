@@ -54,7 +54,7 @@ func TestLogGeneratorClassifiesAsCounted(t *testing.T) {
 		{"console-short", LayoutConsoleShort, kolkata},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			o := LogOptions{Options: Options{Seed: 7, APIs: 12, Applications: 30}, Layout: tc.layout, Zone: tc.zone, AmbientInterval: time.Second}
+			o := LogOptions{Options: Options{Seed: 7, APIs: 12, Applications: 30}, Layout: tc.layout, Zone: tc.zone, AmbientInterval: 200 * time.Millisecond}
 			text, lg, faults := genLogs(o, 20000, start)
 			again, _, _ := genLogs(o, 20000, start)
 			if !bytes.Equal(text, again) {

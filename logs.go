@@ -94,8 +94,10 @@ type LogPoint struct {
 // LogStore keeps log records.
 type LogStore interface {
 	// AppendLogs stores records durably, assigning each its ID and its
-	// source's next Seq.
-	AppendLogs(ctx context.Context, recs []LogRecord) error
+	// source's next Seq. A non-empty key is remembered with them, as the
+	// idempotency keys of events are: a batch whose key was stored before
+	// is not stored again, and AppendLogs reports it as a duplicate.
+	AppendLogs(ctx context.Context, key string, recs []LogRecord) (duplicate bool, err error)
 	// CountLogs counts the records of q's range by classification
 	// (Category, Status, Code, API) and Parsed; q's filters narrow it.
 	CountLogs(ctx context.Context, q LogQuery) ([]LogCount, error)

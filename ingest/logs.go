@@ -71,12 +71,17 @@ type LogResult struct {
 	Accepted int         `json:"accepted"`
 	Unparsed int         `json:"unparsed"` // kept as raw records
 	Rejected []Rejection `json:"rejected"` // NDJSON items that were not log events
+	// Duplicate is true when the batch's idempotency key was seen before:
+	// acknowledged again, stored once.
+	Duplicate bool `json:"duplicate,omitempty"`
 }
 
 // Carbon ingests wso2carbon.log text of one source: records that start
 // with one of the carbon layouts, continuation lines joined to the record
-// above. Lines no layout matches are kept as raw records.
-func (li *LogIngester) Carbon(ctx context.Context, source string, body []byte) (*LogResult, error) {
+// above. Lines no layout matches are kept as raw records. A batch with a
+// key (the publisher's and its Idempotency-Key) stored before is
+// acknowledged again but not stored again.
+func (li *LogIngester) Carbon(ctx context.Context, key, source string, body []byte) (*LogResult, error) {
 	if source == "" {
 		return nil, apilens.Errorf(apilens.EINVALID, "source is required: name the host or file the lines come from")
 	}
@@ -93,13 +98,13 @@ func (li *LogIngester) Carbon(ctx context.Context, source string, body []byte) (
 		p.Feed(bytes.TrimSuffix(line, []byte{'\r'}), emit)
 	}
 	p.Flush(emit)
-	return li.keep(ctx, recs, nil)
+	return li.keep(ctx, key, recs, nil)
 }
 
 // NDJSON ingests log events, one JSON object a line; a line that is not
 // a log event is rejected with its reason, the others are kept. source
-// names the records that name none.
-func (li *LogIngester) NDJSON(ctx context.Context, source string, body []byte) (*LogResult, error) {
+// names the records that name none; key is as for Carbon.
+func (li *LogIngester) NDJSON(ctx context.Context, key, source string, body []byte) (*LogResult, error) {
 	var recs []apilens.LogRecord
 	var rejected []Rejection
 	for i := 0; len(body) > 0; i++ {
@@ -127,11 +132,11 @@ func (li *LogIngester) NDJSON(ctx context.Context, source string, body []byte) (
 		}
 		recs = append(recs, r)
 	}
-	return li.keep(ctx, recs, rejected)
+	return li.keep(ctx, key, recs, rejected)
 }
 
 // keep classifies, stores and publishes one batch.
-func (li *LogIngester) keep(ctx context.Context, recs []apilens.LogRecord, rejected []Rejection) (*LogResult, error) {
+func (li *LogIngester) keep(ctx context.Context, key string, recs []apilens.LogRecord, rejected []Rejection) (*LogResult, error) {
 	res := &LogResult{Accepted: len(recs), Rejected: rejected}
 	if res.Rejected == nil {
 		res.Rejected = []Rejection{}
@@ -150,8 +155,13 @@ func (li *LogIngester) keep(ctx context.Context, recs []apilens.LogRecord, rejec
 	if len(recs) == 0 {
 		return res, nil
 	}
-	if err := li.store.AppendLogs(ctx, recs); err != nil {
+	dup, err := li.store.AppendLogs(ctx, key, recs)
+	if err != nil {
 		return nil, apilens.Errorf(apilens.EUNAVAILABLE, "cannot store the log records: %v", err)
+	}
+	if dup {
+		res.Duplicate = true
+		return res, nil
 	}
 	li.received.WithLabelValues("true").Add(float64(len(recs) - res.Unparsed))
 	li.received.WithLabelValues("false").Add(float64(res.Unparsed))

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -50,14 +52,19 @@ var ErrLogRejected = errors.New("rejected")
 // Post sends body, the lines of source in format (carbon, json), gzipped,
 // and waits until the receiver acknowledges it (202), retrying with
 // back-off after network errors, 429 and 5xx answers and honouring
-// Retry-After. The receiver does not deduplicate log posts, so a post
-// whose answer was lost is stored twice when repeated; with a log that is
-// the lesser harm than a gap.
-func (c *LogClient) Post(ctx context.Context, source, format string, body []byte) (LogAck, error) {
+// Retry-After. Every attempt carries the Idempotency-Key key (a random
+// one when key is ""), so a post whose answer was lost is stored once
+// when repeated.
+func (c *LogClient) Post(ctx context.Context, key, source, format string, body []byte) (LogAck, error) {
+	if key == "" {
+		b := make([]byte, 16)
+		rand.Read(b)
+		key = hex.EncodeToString(b)
+	}
 	gz := gzipBytes(body)
 	failures := 0
 	for attempt := 0; ; attempt++ {
-		ack, err := c.post(ctx, source, format, gz)
+		ack, err := c.post(ctx, key, source, format, gz)
 		if err == nil {
 			return ack, nil
 		}
@@ -103,7 +110,7 @@ func logsURL(base, source, format string) string {
 	return base + "/api/v1/logs?" + q.Encode()
 }
 
-func (c *LogClient) post(ctx context.Context, source, format string, gz []byte) (LogAck, error) {
+func (c *LogClient) post(ctx context.Context, key, source, format string, gz []byte) (LogAck, error) {
 	u := logsURL(c.URL, source, format)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(gz))
 	if err != nil {
@@ -115,6 +122,7 @@ func (c *LogClient) post(ctx context.Context, source, format string, gz []byte) 
 	}
 	req.Header.Set("Content-Type", ctype)
 	req.Header.Set("Content-Encoding", "gzip")
+	req.Header.Set("Idempotency-Key", key)
 	req.Header.Set("User-Agent", "apilens-ship")
 	switch {
 	case c.Token != "":

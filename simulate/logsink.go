@@ -206,7 +206,7 @@ func (k *logSink) ship(ctx context.Context) {
 				k.s.fail(fmt.Errorf("write log lines: %w", err))
 				continue
 			}
-		} else if _, err := k.client.Post(ctx, b.source, "carbon", b.body); err != nil {
+		} else if _, err := k.client.Post(ctx, "", b.source, "carbon", b.body); err != nil {
 			if ctx.Err() == nil {
 				k.s.fail(err)
 			}

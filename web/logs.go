@@ -16,8 +16,8 @@ import (
 
 // LogIngester takes log lines (ingest.LogIngester).
 type LogIngester interface {
-	Carbon(ctx context.Context, source string, body []byte) (*ingest.LogResult, error)
-	NDJSON(ctx context.Context, source string, body []byte) (*ingest.LogResult, error)
+	Carbon(ctx context.Context, key, source string, body []byte) (*ingest.LogResult, error)
+	NDJSON(ctx context.Context, key, source string, body []byte) (*ingest.LogResult, error)
 	Hub() *ingest.LogHub
 }
 
@@ -43,7 +43,8 @@ func (s *Server) registerLogRoutes() {
 }
 
 // handlePostLogs is POST /api/v1/logs: NDJSON log events, or with
-// format=carbon raw wso2carbon.log text of one source.
+// format=carbon raw wso2carbon.log text of one source. A retried batch
+// carries the same Idempotency-Key and is stored once.
 func (s *Server) handlePostLogs(w http.ResponseWriter, r *http.Request, u *apilens.User) error {
 	select {
 	case s.inflight <- struct{}{}:
@@ -63,13 +64,18 @@ func (s *Server) handlePostLogs(w http.ResponseWriter, r *http.Request, u *apile
 	if err := s.readBody(r, &body); err != nil {
 		return err
 	}
+	// Keys are per publisher, and apart from the events' keys.
+	var key string
+	if k := r.Header.Get("Idempotency-Key"); k != "" {
+		key = "log\x1f" + u.Name + "\x1f" + k
+	}
 	var err error
 	var res *ingest.LogResult
 	switch format {
 	case "carbon":
-		res, err = s.opts.LogIngest.Carbon(r.Context(), source, body.Bytes())
+		res, err = s.opts.LogIngest.Carbon(r.Context(), key, source, body.Bytes())
 	case "json":
-		res, err = s.opts.LogIngest.NDJSON(r.Context(), source, body.Bytes())
+		res, err = s.opts.LogIngest.NDJSON(r.Context(), key, source, body.Bytes())
 	case "apim-metrics":
 		return apilens.Errorf(apilens.EINVALID, "format apim-metrics (4.x metrics lines) is not supported yet; use carbon or json")
 	default:

@@ -244,6 +244,20 @@ func TestLogAnalyzer(t *testing.T) {
 		t.Fatalf("NDJSON logs: %d %s", code, body)
 	}
 
+	// A retried batch with the same Idempotency-Key is stored once.
+	line := []byte(carbonLine(now, "WARN", handler, "API authentication failure due to Missing Credentials") + "\n")
+	for i, wantDup := range []bool{false, true} {
+		code, body := admin.do("POST", "/api/v1/logs?format=carbon&source=gw-4", line, map[string]string{"Idempotency-Key": "retry-1"})
+		if code != 202 || strings.Contains(string(body), `"duplicate":true`) != wantDup {
+			t.Fatalf("post %d with the same key: %d %s", i, code, body)
+		}
+	}
+	var gw4 struct{ Records []logAnswer }
+	admin.getJSON("/api/v1/loganalyzer/records?source=gw-4&from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z", &gw4)
+	if len(gw4.Records) != 1 {
+		t.Fatalf("a retried batch stored %d times", len(gw4.Records))
+	}
+
 	// A viewer of traffic may not read logs; a publisher may post them.
 	h, _ := web.HashPassword("viewer-pass-1")
 	m.Store.PutUser(context.Background(), &apilens.User{Name: "viewer", PasswordHash: h, Roles: []string{apilens.ScopeBusinessAnalytics, apilens.ScopeMonitoring}})

@@ -430,6 +430,17 @@ func (t *tailer) rotated() (bool, error) {
 	return false, nil
 }
 
+// batchKey is the Idempotency-Key of the batch at the file's current
+// offset: a digest of the source, the offset and the lines, so a shipper
+// restarted after a post whose answer it never saw sends the same key and
+// the server stores the lines once.
+func (t *tailer) batchKey(body []byte) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%d\x00", t.sh.source, t.path, t.off)
+	h.Write(body)
+	return "ship-" + hex.EncodeToString(h.Sum(nil)[:16])
+}
+
 // send posts the records in buf that are complete, in batches, and moves
 // the offset past each acknowledged batch. A record is complete when the
 // next one has started; with idle, everything read is.
@@ -446,7 +457,7 @@ func (t *tailer) send(ctx context.Context, idle bool) error {
 		c := cuts[k]
 		lines := c.lines - startLines
 		t.sh.sent.Add(int64(lines))
-		ack, err := t.sh.client.Post(ctx, t.sh.source, "carbon", t.buf[start:c.off])
+		ack, err := t.sh.client.Post(ctx, t.batchKey(t.buf[start:c.off]), t.sh.source, "carbon", t.buf[start:c.off])
 		if err != nil {
 			t.sh.sent.Add(-int64(lines))
 			if errors.Is(err, simulate.ErrLogRejected) {

@@ -18,10 +18,11 @@ const logChunk = 500
 const logCols = `id, source, seq, time, level, logger, tenant, message, content, parsed, category, status, code, api`
 
 // AppendLogs stores recs in one transaction, numbering each source's
-// records on from the last number it was given.
-func (db *DB) AppendLogs(ctx context.Context, recs []apilens.LogRecord) (err error) {
+// records on from the last number it was given, with key (if any) among
+// the idempotency keys.
+func (db *DB) AppendLogs(ctx context.Context, key string, recs []apilens.LogRecord) (duplicate bool, err error) {
 	if len(recs) == 0 {
-		return nil
+		return false, nil
 	}
 	defer func() {
 		if err != nil {
@@ -30,13 +31,22 @@ func (db *DB) AppendLogs(ctx context.Context, recs []apilens.LogRecord) (err err
 	}()
 	tx, err := db.writer.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer func() {
-		if err != nil {
+		if err != nil || duplicate {
 			tx.Rollback()
 		}
 	}()
+	if key != "" {
+		res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (key, seen) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`, key, micros(time.Now()))
+		if err != nil {
+			return false, err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return n == 0, err
+		}
+	}
 	last := map[string]int64{}
 	for i := range recs {
 		src := recs[i].Source
@@ -44,7 +54,7 @@ func (db *DB) AppendLogs(ctx context.Context, recs []apilens.LogRecord) (err err
 		if !ok {
 			err := tx.QueryRowContext(ctx, `SELECT last_seq FROM log_sources WHERE source = ?`, src).Scan(&seq)
 			if err != nil && err != sql.ErrNoRows {
-				return err
+				return false, err
 			}
 		}
 		last[src] = seq + 1
@@ -73,7 +83,7 @@ func (db *DB) AppendLogs(ctx context.Context, recs []apilens.LogRecord) (err err
 		sb.WriteString(" RETURNING id, source, seq")
 		rows, err := tx.QueryContext(ctx, sb.String(), args...)
 		if err != nil {
-			return err
+			return false, err
 		}
 		index := make(map[srcSeq]int, len(chunk))
 		for i := range chunk {
@@ -84,21 +94,21 @@ func (db *DB) AppendLogs(ctx context.Context, recs []apilens.LogRecord) (err err
 			var k srcSeq
 			if err := rows.Scan(&id, &k.source, &k.seq); err != nil {
 				rows.Close()
-				return err
+				return false, err
 			}
 			chunk[index[k]].ID = id
 		}
 		if err := rows.Close(); err != nil {
-			return err
+			return false, err
 		}
 	}
 	for src, seq := range last {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO log_sources (source, last_seq) VALUES (?, ?)
 			ON CONFLICT (source) DO UPDATE SET last_seq = excluded.last_seq`, src, seq); err != nil {
-			return err
+			return false, err
 		}
 	}
-	return tx.Commit()
+	return false, tx.Commit()
 }
 
 func scanLog(sc interface{ Scan(...any) error }) (apilens.LogRecord, error) {

@@ -21,8 +21,36 @@ func logRec(source string, sec int, category, status string) apilens.LogRecord {
 
 func appendLogs(t *testing.T, s apilens.Store, recs []apilens.LogRecord) {
 	t.Helper()
-	if err := s.AppendLogs(context.Background(), recs); err != nil {
-		t.Fatalf("AppendLogs: %v", err)
+	if dup, err := s.AppendLogs(context.Background(), "", recs); err != nil || dup {
+		t.Fatalf("AppendLogs: duplicate %v, %v", dup, err)
+	}
+}
+
+// testLogsKey: a batch with a key stored before is a duplicate and
+// stores nothing; the same key for events and logs would be one key, so
+// callers prefix theirs.
+func testLogsKey(t *testing.T, s apilens.Store) {
+	ctx := context.Background()
+	for i, want := range []bool{false, true, true} {
+		dup, err := s.AppendLogs(ctx, "log\x1fgw\x1fbatch-1", []apilens.LogRecord{logRec("gw", i, "", "")})
+		if err != nil || dup != want {
+			t.Fatalf("append %d: duplicate %v, %v; want %v", i, dup, err, want)
+		}
+	}
+	dup, err := s.AppendLogs(ctx, "log\x1fgw\x1fbatch-2", []apilens.LogRecord{logRec("gw", 5, "", "")})
+	if err != nil || dup {
+		t.Fatalf("another key: duplicate %v, %v", dup, err)
+	}
+	page, err := s.Logs(ctx, apilens.LogQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Records) != 2 || page.Records[1].Seq != 2 {
+		t.Fatalf("after a duplicate: %d records, want 2 numbered 1 and 2: %+v", len(page.Records), page.Records)
+	}
+	keys, err := s.IdempotencyKeys(ctx, time.Time{})
+	if err != nil || len(keys) != 2 {
+		t.Fatalf("IdempotencyKeys: %v, %v; want the two log keys", keys, err)
 	}
 }
 

@@ -64,6 +64,7 @@ func RunAll(t *testing.T, open func(t *testing.T) apilens.Store) {
 		{"Tokens", testTokens},
 		{"ConcurrentQueryDuringFlush", testConcurrentQueries},
 		{"LogsSeq", testLogsSeq},
+		{"LogsIdempotencyKey", testLogsKey},
 		{"LogsPaging", testLogsPaging},
 		{"LogContext", testLogContext},
 		{"CountLogs", testCountLogs},

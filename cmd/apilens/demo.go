@@ -41,8 +41,8 @@ func runDemo(ctx context.Context, env *cmdEnv, args []string) error {
 	if pass == "" {
 		pass = cfg.Admin.Password.Reveal()
 	}
-	fmt.Fprintf(env.stdout, "\nTry the API:\n  curl -su '%s:%s' '%s/api/v1/traffic/summary' | jq\n  curl -su '%s:%s' '%s/api/v1/traffic/top?dimension=api' | jq\n\n",
-		cfg.Admin.User, pass, m.URL(), cfg.Admin.User, pass, m.URL())
+	fmt.Fprintf(env.stdout, "\nOpen the dashboard at %s and log in as %s.\nOr try the API:\n  curl -su '%s:%s' '%s/api/v1/traffic/summary' | jq\n  curl -su '%s:%s' '%s/api/v1/traffic/top?dimension=api' | jq\n\n",
+		m.URL(), cfg.Admin.User, cfg.Admin.User, pass, m.URL(), cfg.Admin.User, pass, m.URL())
 
 	run := simulate.RunOptions{
 		Options: simulate.Options{Seed: *seed},

@@ -697,7 +697,7 @@ func (s *sender) progress(w io.Writer) func(Stats) {
 	if w == nil {
 		return func(Stats) {}
 	}
-	tty := isTerminal(w)
+	tty := IsTerminal(w)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -734,7 +734,9 @@ func (s *sender) progress(w io.Writer) func(Stats) {
 	}
 }
 
-func isTerminal(w io.Writer) bool {
+// IsTerminal reports whether w is a terminal, where progress lines redraw
+// in place rather than scroll.
+func IsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false

@@ -163,7 +163,7 @@ func (sh *shipper) run(ctx context.Context) error {
 // progress prints a line every second until the returned function is
 // called, which prints the totals.
 func (sh *shipper) progress(w io.Writer) func() {
-	tty := isTerminal(w)
+	tty := simulate.IsTerminal(w)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -198,15 +198,6 @@ func (sh *shipper) progress(w io.Writer) func() {
 		}
 		fmt.Fprintln(w, line(float64(sh.acked.Load())/max(time.Since(start).Seconds(), 1e-3))+" in "+time.Since(start).Round(time.Millisecond).String())
 	}
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // shipState is what an offset file holds: which file was being read (its

@@ -21,6 +21,7 @@ export const SEED = {
   seed: 7,
   events: 30000,
   hours: 72, // history spread over the 72 hours before the last whole hour
+  logs: process.env.E2E_SEED_LOGS !== '0', // also post the matching gateway log lines
 };
 
 // The users the suite logs in as (besides the bootstrap admin).
@@ -179,6 +180,9 @@ export class ApilensServer {
         '--count', String(SEED.events),
         '--backfill-from', iso(from),
         '--backfill-to', iso(to),
+        // The gateways' log lines that go with the traffic, for the Log
+        // Analyzer's pages (the events are the same with or without).
+        ...(SEED.logs ? ['--logs'] : []),
       ],
       {
         env: { ...process.env, APILENS_ADMIN_USER: this.admin.name, APILENS_ADMIN_PASSWORD: this.admin.password },

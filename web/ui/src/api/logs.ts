@@ -42,6 +42,8 @@ export interface LogCount {
   status: string;
   code: string;
   api: string;
+  // false: raw lines no layout matched (kept as records, never classified).
+  parsed: boolean;
   count: number;
 }
 
@@ -49,8 +51,6 @@ export interface LogCounts {
   from: string;
   to: string;
   counts: LogCount[];
-  // Not sent by the server yet: the records no layout matched, when it is.
-  unparsed?: number;
 }
 
 export interface TimelinePoint {
@@ -90,6 +90,7 @@ export interface RecordQuery extends Range {
   category?: string;
   status?: string;
   source?: string;
+  api?: string;
   order: 'asc' | 'desc';
   limit: number;
   cursor: string;
@@ -106,7 +107,8 @@ export async function fetchRecords(q: RecordQuery): Promise<RecordPage> {
 
 export async function fetchCounts(r: Range, category?: string): Promise<LogCounts> {
   const c = await request<LogCounts>(`/api/v1/loganalyzer/counts?${qs({ ...r, category })}`);
-  return { ...c, counts: c.counts ?? [] };
+  // An older server sends no parsed flag: its rows are all parsed records.
+  return { ...c, counts: (c.counts ?? []).map((x) => ({ ...x, parsed: x.parsed !== false })) };
 }
 
 export async function fetchTimeline(r: Range, category?: string): Promise<Timeline> {

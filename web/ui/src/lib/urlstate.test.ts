@@ -28,11 +28,12 @@ describe('URL state', () => {
   });
 
   it('keeps the page-local choices and drops them for navigation', () => {
-    const s = decodeState('?range=last-30-days&status=Invalid+Credentials&record=42&order=asc&compare=previous&category=app_error');
-    expect(s).toMatchObject({ range: { preset: 'last-30-days' }, status: 'Invalid Credentials', record: '42', order: 'asc', compare: 'previous', category: 'app_error' });
+    const s = decodeState('?range=last-30-days&status=Invalid+Credentials&record=42&order=asc&compare=previous&category=app_error&logapi=admin--PizzaShackAPI%3Av1.0.0');
+    expect(s).toMatchObject({ range: { preset: 'last-30-days' }, status: 'Invalid Credentials', record: '42', order: 'asc', compare: 'previous', category: 'app_error', logapi: 'admin--PizzaShackAPI:v1.0.0' });
+    expect(decodeState(`?${encodeState(s)}`)).toEqual(s);
     expect(decodeState('?' + encodeState(s))).toEqual(s);
     expect(decodeState('?record=x&order=up&compare=next')).toEqual(DEFAULT_STATE);
-    expect(withoutPageKeys('?range=last-day&status=a&record=1&tz=utc')).toBe('?range=last-day&tz=utc');
+    expect(withoutPageKeys('?range=last-day&status=a&record=1&tz=utc&logapi=x')).toBe('?range=last-day&tz=utc');
   });
 
   it('prefers a preset over from/to', () => {

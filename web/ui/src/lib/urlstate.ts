@@ -15,15 +15,18 @@ export interface ViewState {
   application: string;
   // Page-local choices, present only where a page set them: the selected
   // status or category, the record open in the log viewer, the table's order
-  // and the comparison with the previous period. Navigation drops them.
+  // the comparison with the previous period, and the API (as the gateway's
+  // log names it, e.g. admin--PizzaShackAPI:v1.0.0) a log page's records are
+  // narrowed to. Navigation drops them.
   status?: string;
   category?: string;
+  logapi?: string;
   record?: string;
   order?: 'asc' | 'desc';
   compare?: 'previous';
 }
 
-export const PAGE_KEYS = ['status', 'category', 'record', 'order', 'compare'] as const;
+export const PAGE_KEYS = ['status', 'category', 'record', 'order', 'compare', 'logapi'] as const;
 
 export const DEFAULT_REFRESH = 30;
 export const REFRESH_CHOICES: (number | 'off')[] = [10, 30, 60, 300, 'off'];
@@ -74,6 +77,8 @@ export function decodeState(search: string): ViewState {
   const order = q.get('order');
   if (order === 'asc' || order === 'desc') s.order = order;
   if (q.get('compare') === 'previous') s.compare = 'previous';
+  const logapi = q.get('logapi');
+  if (logapi) s.logapi = logapi;
   return s;
 }
 

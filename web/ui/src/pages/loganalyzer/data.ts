@@ -37,7 +37,7 @@ export function useRecords(q: Omit<RecordQuery, 'from' | 'to'> | null): QueryRes
   const r = useRange();
   const params = q ? { ...q, from: r.from, to: r.to } : null;
   const key = params ? `la-records|${JSON.stringify(params)}` : null;
-  const identity = q ? `la-records|${r.identity}|${q.category}|${q.status}|${q.order}|${q.limit}|${q.cursor}` : null;
+  const identity = q ? `la-records|${r.identity}|${q.category}|${q.status}|${q.api ?? ''}|${q.order}|${q.limit}|${q.cursor}` : null;
   return useQuery(key, () => fetchRecords(params!), identity);
 }
 

@@ -37,7 +37,7 @@ function tileState(cur: QueryResult<LogCounts>, prev: QueryResult<LogCounts>, to
 }
 
 // Tiles of one or more categories' counts with the change against the previous period.
-function CategoryTiles(props: { defs: { name: string; label: string; unit: string; match: (c: LogCount) => boolean; category: string | null; upIsBad?: boolean; distinct?: (c: LogCount) => string }[]; what: string; emptyHelp?: boolean }) {
+function CategoryTiles(props: { defs: { name: string; label: string; unit: string; match: (c: LogCount) => boolean; category: string | null; upIsBad?: boolean; distinct?: (c: LogCount) => string; noSpark?: boolean }[]; what: string; emptyHelp?: boolean }) {
   const cur = useCounts();
   const prev = useCounts(true);
   const tl = useTimeline();
@@ -49,7 +49,7 @@ function CategoryTiles(props: { defs: { name: string; label: string; unit: strin
       if (d.distinct) return new Set(c.counts.filter(d.match).map(d.distinct)).size;
       return sum(c.counts, d.match);
     };
-    return { name: d.name, label: d.label, unit: d.unit, value: figure(cur.data), previous: figure(prev.data), upIsBad: d.upIsBad, spark: d.distinct ? undefined : sparkOf(tl.data, d.category) };
+    return { name: d.name, label: d.label, unit: d.unit, value: figure(cur.data), previous: figure(prev.data), upIsBad: d.upIsBad, spark: d.distinct || d.noSpark ? undefined : sparkOf(tl.data, d.category) };
   });
   return (
     <>
@@ -60,6 +60,10 @@ function CategoryTiles(props: { defs: { name: string; label: string; unit: strin
 }
 
 const inCat = (...cats: string[]) => (c: LogCount) => cats.includes(c.category);
+// Records no rule matched, and raw lines no layout matched (never classified).
+const unclassified = (c: LogCount) => c.category === '' && c.parsed;
+const unparsed = (c: LogCount) => !c.parsed;
+const countLabel = (c: LogCount) => (c.parsed ? categoryDef(c.category).label : 'Unparsed lines');
 
 function Overview() {
   const { state } = useView();
@@ -72,7 +76,7 @@ function Overview() {
     navigate(`/${P}/${page}?${encodeState(s)}`);
   };
   const columns: Column<LogCount>[] = [
-    { id: 'category', header: 'Category', value: (c) => categoryDef(c.category).label },
+    { id: 'category', header: 'Category', value: countLabel },
     { id: 'status', header: 'Status', value: (c) => c.status },
     { id: 'code', header: 'Code', value: (c) => c.code },
     { id: 'api', header: 'API', value: (c) => c.api },
@@ -88,12 +92,14 @@ function Overview() {
           { name: 'app-errors', label: 'Application errors', unit: 'ERROR records', match: inCat('app_error'), category: 'app_error', upIsBad: true },
           { name: 'login-failures', label: 'Login failures', unit: 'failed logins', match: inCat('login'), category: 'login', upIsBad: true },
           { name: 'api-failures', label: 'API failures', unit: 'message-processing', match: inCat('api_failure'), category: 'api_failure', upIsBad: true },
-          { name: 'unclassified', label: 'Unclassified', unit: 'no rule matched (incl. unparsed lines)', match: inCat(''), category: '' },
+          // The timeline does not tell parsed from raw records: no sparklines here.
+          { name: 'unclassified', label: 'Unclassified', unit: 'parsed, no rule matched', match: unclassified, category: '', noSpark: true },
+          { name: 'unparsed', label: 'Unparsed lines', unit: 'no layout matched', match: unparsed, category: '', upIsBad: true, noSpark: true },
         ]}
       />
       <TimelinePanel id="log-timeline" title="Log records per category over time" query={tl} categories={CATEGORIES.map((c) => c.id)} wide />
       <Panel testid="panel-log-counts" title="Records by category and status" height={200} wide query={counts} isEmpty={(c) => c.counts.length === 0} empty={<NoLogs brief />}>
-        {(c) => <DataTable testid="table-log-counts" name="log-counts" columns={columns} rows={c.counts} rowKey={(x) => `${x.category}|${x.status}|${x.code}|${x.api}`} initialSort={[{ id: 'count', desc: true }]} onRowClick={open} caption="Records by category and status" pageSize={25} />}
+        {(c) => <DataTable testid="table-log-counts" name="log-counts" columns={columns} rows={c.counts} rowKey={(x) => `${x.category}|${x.status}|${x.code}|${x.api}|${x.parsed ? '' : 'raw'}`} initialSort={[{ id: 'count', desc: true }]} onRowClick={open} caption="Records by category and status" pageSize={25} />}
       </Panel>
     </Page>
   );
@@ -114,19 +120,47 @@ function statusBars(category: string | string[], color: (status: string) => stri
   };
 }
 
-function StatusFilter({ label }: { label: string }) {
+// The page-local filters of a records table: a status (status=) and an API (logapi=).
+function StatusFilter({ label }: { label?: string }) {
   const { state, update } = useView();
-  if (!state.status) return null;
+  const status = label ? state.status : undefined;
+  if (!status && !state.logapi) return null;
   return (
     <div className="toolbar">
-      <span className="chip" data-testid="status-filter">
-        {label}: <strong>{state.status}</strong>
-        <button type="button" className="linkish" data-testid="clear-status" onClick={() => update({ status: undefined, record: undefined })} aria-label="Show all statuses">
-          ✕
-        </button>
-      </span>
+      {status && (
+        <span className="chip" data-testid="status-filter">
+          {label}: <strong>{status}</strong>
+          <button type="button" className="linkish" data-testid="clear-status" onClick={() => update({ status: undefined, record: undefined })} aria-label="Show all statuses">
+            ✕
+          </button>
+        </span>
+      )}
+      {state.logapi && (
+        <span className="chip" data-testid="api-filter">
+          API: <strong>{state.logapi}</strong>
+          <button type="button" className="linkish" data-testid="clear-api" onClick={() => update({ logapi: undefined, record: undefined })} aria-label="Show all APIs">
+            ✕
+          </button>
+        </span>
+      )}
     </div>
   );
+}
+
+// Bars of a category's counts per API (the gateway's API name); '' is a record
+// that named none.
+function apiBars(categories: string[], color: (api: string) => string, second?: string) {
+  return (d: LogCounts): Bar[] => {
+    const by = new Map<string, Bar>();
+    for (const c of d.counts) {
+      if (!categories.includes(c.category) && c.category !== second) continue;
+      const b = by.get(c.api) ?? { key: c.api, label: c.api || '(unknown API)', count: 0, second: second ? 0 : undefined, color: color(c.api) };
+      if (c.category === second) b.second! += c.count;
+      else b.count += c.count;
+      by.set(c.api, b);
+    }
+    return [...by.values()].sort((a, b) => b.count + (b.second ?? 0) - (a.count + (a.second ?? 0)));
+  };
 }
 
 function Viewer() {
@@ -182,19 +216,9 @@ function Deployments() {
   const counts = useCounts();
   const tl = useTimeline();
   const category = state.category === 'api_deleted' ? 'api_deleted' : 'api_deployed';
-  const perApi = (d: LogCounts): Bar[] => {
-    const by = new Map<string, Bar>();
-    for (const c of d.counts) {
-      if (c.category !== 'api_deployed' && c.category !== 'api_deleted') continue;
-      const key = c.api || '(unknown API)';
-      const b = by.get(key) ?? { key, label: key, count: 0, second: 0, color: categoryDef('api_deployed').color };
-      if (c.category === 'api_deployed') b.count += c.count;
-      else b.second! += c.count;
-      by.set(key, b);
-    }
-    return [...by.values()].sort((a, b) => b.count + b.second! - (a.count + a.second!));
-  };
-  const total = counts.data ? sum(counts.data.counts, inCat(category)) : undefined;
+  const perApi = useMemo(() => apiBars(['api_deployed'], () => categoryDef('api_deployed').color, 'api_deleted'), []);
+  const api = state.logapi;
+  const total = counts.data ? sum(counts.data.counts, (c) => c.category === category && (!api || c.api === api)) : undefined;
   return (
     <Page persona={P} page="deployments" title="API deployment stats" intro={'APIs deployed ("Initializing API") and deleted ("Destroying API") on the gateways.'}>
       <CategoryTiles
@@ -206,9 +230,10 @@ function Deployments() {
         ]}
       />
       <Grid>
-        <BarsPanel id="deployments-api" title="Deployed and deleted per API" query={counts} bars={perApi} names={['Deployed', 'Deleted']} secondColor={categoryDef('api_deleted').color} labelHeader="API" empty={<NoLogs brief what="API deployments" />} />
+        <BarsPanel id="deployments-api" title="Deployed and deleted per API" subtitle="Click an API to list its records" query={counts} bars={perApi} names={['Deployed', 'Deleted']} secondColor={categoryDef('api_deleted').color} labelHeader="API" onClick={(b) => update({ logapi: b.key || undefined, record: undefined })} selected={api} empty={<NoLogs brief what="API deployments" />} />
         <TimelinePanel id="deployments-timeline" title="Deployments over time" query={tl} categories={['api_deployed', 'api_deleted']} empty={<NoLogs brief what="API deployments" />} />
       </Grid>
+      <StatusFilter />
       <div className="toolbar">
         <span className="segmented" role="radiogroup" aria-label="Records of">
           <span className="muted">Records of</span>
@@ -219,7 +244,7 @@ function Deployments() {
           ))}
         </span>
       </div>
-      <RecordsPanel id="deployment-records" title={category === 'api_deployed' ? 'Deployment records' : 'Deletion records'} category={category} total={total} showStatus={false} showApi empty={<NoLogs brief what="API deployments" />} />
+      <RecordsPanel id="deployment-records" title={`${category === 'api_deployed' ? 'Deployment records' : 'Deletion records'}${api ? ` of ${api}` : ''}`} category={category} api={api} total={total} showStatus={false} showApi empty={<NoLogs brief what={api ? `${category === 'api_deployed' ? 'deployments' : 'deletions'} of ${api}` : 'API deployments'} />} />
       <Viewer />
     </Page>
   );
@@ -230,18 +255,9 @@ function SimpleCategory(props: { page: string; title: string; intro: ReactNode; 
   const counts = useCounts();
   const tl = useTimeline();
   const bars = useMemo(() => statusBars(props.category, () => categoryDef(props.category).color), [props.category]);
-  const perApi = (d: LogCounts): Bar[] => {
-    const by = new Map<string, Bar>();
-    for (const c of d.counts) {
-      if (c.category !== props.category) continue;
-      const key = c.api || '(unknown API)';
-      const b = by.get(key) ?? { key, label: key, count: 0, color: seriesColor(key) };
-      b.count += c.count;
-      by.set(key, b);
-    }
-    return [...by.values()].sort((a, b) => b.count - a.count);
-  };
-  const total = counts.data ? sum(counts.data.counts, (c) => c.category === props.category && (!state.status || c.status === state.status)) : undefined;
+  const perApi = useMemo(() => apiBars([props.category], (a) => seriesColor(a || '(unknown API)')), [props.category]);
+  const api = props.byApi ? state.logapi : undefined;
+  const total = counts.data ? sum(counts.data.counts, (c) => c.category === props.category && (!state.status || c.status === state.status) && (!api || c.api === api)) : undefined;
   const none = <NoLogs brief what={props.what} />;
   return (
     <Page persona={P} page={props.page} title={props.title} intro={props.intro}>
@@ -256,11 +272,11 @@ function SimpleCategory(props: { page: string; title: string; intro: ReactNode; 
       />
       <StatusFilter label={props.statusLabel} />
       <Grid>
-        {props.byApi && <BarsPanel id={`${props.page}-api`} title="Failures per API" query={counts} bars={perApi} labelHeader="API" empty={none} />}
+        {props.byApi && <BarsPanel id={`${props.page}-api`} title="Failures per API" subtitle="Click an API to list its records" query={counts} bars={perApi} labelHeader="API" onClick={(b) => update({ logapi: b.key || undefined, record: undefined })} selected={api} empty={none} />}
         <BarsPanel id={`${props.page}-status`} title={`${props.what[0].toUpperCase()}${props.what.slice(1)} by ${props.statusLabel.toLowerCase()}`} subtitle="Click a bar to list its records" query={counts} bars={bars} labelHeader={props.statusLabel} onClick={(b) => update({ status: b.key, record: undefined })} selected={state.status} empty={none} />
         <TimelinePanel id={`${props.page}-timeline`} title={`${props.what[0].toUpperCase()}${props.what.slice(1)} over time`} query={tl} categories={[props.category]} empty={none} wide={!!props.byApi} />
       </Grid>
-      <RecordsPanel id={`${props.page}-records`} title={state.status ? `Records: ${state.status}` : 'Records'} category={props.category} status={state.status} total={total} showApi={props.byApi} showLevel empty={none} />
+      <RecordsPanel id={`${props.page}-records`} title={[state.status ? `Records: ${state.status}` : 'Records', api ? `in ${api}` : ''].filter(Boolean).join(' ')} category={props.category} status={state.status} api={api} total={total} showApi={props.byApi} showLevel empty={none} />
       <Viewer />
     </Page>
   );

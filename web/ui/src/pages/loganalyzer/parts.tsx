@@ -302,14 +302,14 @@ function fade(hex: string): string {
 
 // A page of records from the server, ordered by timestamp there (order=asc|desc
 // in the URL) and paged with the answer's cursor.
-export function RecordsPanel(props: { id: string; title: string; subtitle?: ReactNode; category: string; status?: string; total?: number; showStatus?: boolean; showApi?: boolean; showLevel?: boolean; empty?: ReactNode }) {
+export function RecordsPanel(props: { id: string; title: string; subtitle?: ReactNode; category: string; status?: string; api?: string; total?: number; showStatus?: boolean; showApi?: boolean; showLevel?: boolean; empty?: ReactNode }) {
   const { state, update } = useView();
   const order = state.order ?? 'desc';
   const [limit, setLimit] = useState(25);
-  const resetKey = `${props.category}|${props.status ?? ''}|${order}|${limit}|${JSON.stringify(state.range)}`;
+  const resetKey = `${props.category}|${props.status ?? ''}|${props.api ?? ''}|${order}|${limit}|${JSON.stringify(state.range)}`;
   const [pg, setPg] = useState<{ key: string; p: Paging }>({ key: resetKey, p: FIRST_PAGE });
   const paging = pg.key === resetKey ? pg.p : FIRST_PAGE;
-  const query = useRecords({ category: props.category, status: props.status, order, limit, cursor: pageCursor(paging) });
+  const query = useRecords({ category: props.category, status: props.status, api: props.api || undefined, order, limit, cursor: pageCursor(paging) });
   const zone = zoneName(state.tz);
   const columns: { id: string; header: string; value: (r: LogRecord) => string; shown?: (r: LogRecord) => ReactNode }[] = [
     { id: 'timestamp', header: `Timestamp (${zone})`, value: (r) => r.timestamp, shown: (r) => formatLogTime(r.timestamp, state.tz) },

@@ -36,7 +36,7 @@ before(async () => {
   await server.seed();
   await server.addUser('appdev', ['application_analytics:view']);
   console.log(
-    `# server ${server.base}, ${SEED.events} events (seed ${SEED.seed}) over ${server.window.fromISO} … ${server.window.toISO}, seeded in ${Date.now() - t0} ms`,
+    `server ${server.base}, ${SEED.events} events (seed ${SEED.seed}) over ${server.window.fromISO} … ${server.window.toISO}, seeded in ${Date.now() - t0} ms`,
   );
   browserMissing = checkChromium();
   if (!browserMissing && !(await server.uiBuilt())) browserMissing = UI_NOT_BUILT;

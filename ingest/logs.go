@@ -135,6 +135,12 @@ func (li *LogIngester) NDJSON(ctx context.Context, key, source string, body []by
 	return li.keep(ctx, key, recs, rejected)
 }
 
+// Records ingests records decoded elsewhere (the data-bridge's
+// loganalyzer stream); key is as for Carbon.
+func (li *LogIngester) Records(ctx context.Context, key string, recs []apilens.LogRecord) (*LogResult, error) {
+	return li.keep(ctx, key, recs, nil)
+}
+
 // keep classifies, stores and publishes one batch.
 func (li *LogIngester) keep(ctx context.Context, key string, recs []apilens.LogRecord, rejected []Rejection) (*LogResult, error) {
 	res := &LogResult{Accepted: len(recs), Rejected: rejected}

@@ -43,8 +43,10 @@ export function freePort() {
 }
 
 export class ApilensServer {
-  constructor(bin) {
+  /** opts.logName: the server's log file in artifacts/ (server.log). */
+  constructor(bin, opts = {}) {
     this.bin = bin;
+    this.logName = opts.logName || 'server.log';
     this.admin = { name: 'admin', password: 'e2e-' + randomBytes(12).toString('hex') };
     this.users = {};
     this.proc = null;
@@ -89,7 +91,7 @@ export class ApilensServer {
     const port = await freePort();
     this.base = `http://127.0.0.1:${port}`;
     mkdirSync(ARTIFACTS, { recursive: true });
-    const log = createWriteStream(join(ARTIFACTS, 'server.log'));
+    const log = createWriteStream(join(ARTIFACTS, this.logName));
     this.proc = spawn(
       this.bin,
       ['server', '--data-dir', this.dataDir, '--http-addr', `127.0.0.1:${port}`],
@@ -113,14 +115,14 @@ export class ApilensServer {
     });
     const deadline = Date.now() + 20000;
     for (;;) {
-      if (exited) throw new Error(`apilens server exited early (${JSON.stringify(exited)}); see artifacts/server.log`);
+      if (exited) throw new Error(`apilens server exited early (${JSON.stringify(exited)}); see artifacts/${this.logName}`);
       try {
         const res = await fetch(this.base + '/readyz');
         if (res.ok) break;
       } catch {
         // not listening yet
       }
-      if (Date.now() > deadline) throw new Error('apilens server not ready within 20 s; see artifacts/server.log');
+      if (Date.now() > deadline) throw new Error(`apilens server not ready within 20 s; see artifacts/${this.logName}`);
       await sleep(100);
     }
   }

@@ -30,7 +30,7 @@ before(async () => {
     serverMissing = missing(noBin);
     return;
   }
-  server = new ApilensServer(APILENS_BIN);
+  server = new ApilensServer(APILENS_BIN, { logName: 'server-dashboard.log' });
   await server.start();
   const t0 = Date.now();
   await server.seed();

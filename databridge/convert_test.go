@@ -159,7 +159,7 @@ func diffEvents(got, want apilens.Event) string {
 	if !got.RequestTimestamp.Equal(want.RequestTimestamp) {
 		return "time " + got.RequestTimestamp.String()
 	}
-	got.RequestTimestamp, want.RequestTimestamp = want.RequestTimestamp, want.RequestTimestamp
+	got.RequestTimestamp = want.RequestTimestamp
 	if !reflect.DeepEqual(got, want) {
 		return "\n got " + sprint(got) + "\nwant " + sprint(want)
 	}

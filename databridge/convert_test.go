@@ -40,7 +40,8 @@ func requestValues(code int32) map[string]any {
 		"userAgent": "curl/8", "requestTimestamp": t0.UnixMilli(), "throttledOut": false, "responseTime": int64(42),
 		"serviceTime": int64(5), "backendTime": int64(30), "responseCacheHit": true, "responseSize": int64(100),
 		"protocol": "https-8243", "responseCode": code, "destination": "https://backend/menu",
-		"requestMedLat": int64(3), "responseMedLat": int64(2), "gatewayType": "SYNAPSE", "properties": `{"a":1}`,
+		"requestMedLat": int64(3), "responseMedLat": int64(2), "securityLatency": int64(1),
+		"throttlingLatency": int64(0), "backendLatency": int64(29), "otherLatency": int64(0), "gatewayType": "SYNAPSE", "properties": `{"a":1}`,
 	}
 }
 

@@ -3,6 +3,7 @@ package databridge
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -179,3 +180,8 @@ func TestBuiltin(t *testing.T) {
 		t.Errorf("define/delete a client definition: %v", err)
 	}
 }
+
+var (
+	discard   = slog.New(slog.DiscardHandler)
+	farFuture = time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)
+)

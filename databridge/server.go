@@ -330,6 +330,7 @@ func (s *BinaryServer) errorResponse(dst []byte, err error, remote string) []byt
 // encoding and makes it durable: no value is boxed and no string copied
 // until AppendEvent writes it, so the body's buffer is aliased throughout.
 func (c *Core) publishBinary(ctx context.Context, body []byte, lim Limits) error {
+	lim = lim.withDefaults()
 	r := newFrameReader(body, true)
 	sid := r.str("session id")
 	if r.err != nil {

@@ -27,6 +27,7 @@ import (
 	"maps"
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -45,10 +46,30 @@ type Config struct {
 	Ingest    IngestConfig    `toml:"ingest"`
 	Rollup    RollupConfig    `toml:"rollup"`
 	Retention RetentionConfig `toml:"retention"`
+	Enrich    EnrichConfig    `toml:"enrich"`
 	Log       LogConfig       `toml:"log"`
 	// LogAnalyzer is the gateway-log side (not to be confused with Log,
 	// apilens's own log).
 	LogAnalyzer LogAnalyzerConfig `toml:"loganalyzer"`
+	Databridge  DatabridgeConfig  `toml:"databridge"`
+}
+
+// DatabridgeConfig is the [databridge] table: the WSO2 data-bridge
+// receivers API-M 3.x gateways publish to (REFERENCE §1), on the ports of
+// the 3.2 analytics worker so a gateway needs no change but its receiver
+// URLs. An empty address disables that listener. The TLS listeners use
+// [tls] cert_file/key_file, or else a self-signed certificate kept in the
+// data directory.
+type DatabridgeConfig struct {
+	// BinaryAddr is the binary transport's plain TCP listener (tcp://).
+	BinaryAddr string `toml:"binary_addr"`
+	// BinaryTLSAddr is the binary transport's TLS listener (ssl://), the
+	// agent's auth URL.
+	BinaryTLSAddr string `toml:"binary_tls_addr"`
+	// ThriftAddr is the Thrift transport's plain listener.
+	ThriftAddr string `toml:"thrift_addr"`
+	// ThriftTLSAddr is the Thrift transport's TLS listener.
+	ThriftTLSAddr string `toml:"thrift_tls_addr"`
 }
 
 // LogAnalyzerConfig is the [loganalyzer] table: how gateway log lines are
@@ -217,6 +238,20 @@ func (r RollupConfig) Cap(dim string) int {
 	return r.MaxDistinct
 }
 
+// EnrichConfig is the [enrich] table: where the geo and user-agent
+// answers of enrichment come from (package enrich).
+type EnrichConfig struct {
+	// UserAgentRegexes is a uap-core regexes.yaml; "" means Debian's
+	// uap-core package's when installed, else the set built in.
+	UserAgentRegexes string `toml:"user_agent_regexes"`
+	// GeoIPDatabase is a MaxMind-format city database (GeoLite2-City,
+	// DB-IP City Lite); "" means countries only, from Debian's
+	// tor-geoipdb package when installed, else every country N/A.
+	GeoIPDatabase string `toml:"geoip_database"`
+	// CacheSize bounds the user-agent and address caches (entries each).
+	CacheSize int `toml:"cache_size"`
+}
+
 // RetentionConfig is the [retention] table: how long each kind of row is
 // kept. Zero means forever.
 type RetentionConfig struct {
@@ -312,8 +347,12 @@ func Default() *Config {
 			Logs:      Duration(30 * day),
 			Alerts:    Duration(365 * day),
 		},
+		Enrich:      EnrichConfig{CacheSize: 10000},
 		Log:         LogConfig{Level: "info", Format: "text"},
 		LogAnalyzer: LogAnalyzerConfig{Zone: "UTC", DefaultRules: true},
+		Databridge: DatabridgeConfig{
+			BinaryAddr: ":9612", BinaryTLSAddr: ":9712", ThriftAddr: ":7612", ThriftTLSAddr: ":7712",
+		},
 	}
 }
 
@@ -461,6 +500,11 @@ func (c *Config) Validate() error {
 	p.nonNegative("retention.logs", r.Logs)
 	p.nonNegative("retention.alerts", r.Alerts)
 
+	en := &c.Enrich
+	p.file("enrich.user_agent_regexes", en.UserAgentRegexes)
+	p.file("enrich.geoip_database", en.GeoIPDatabase)
+	p.atLeast("enrich.cache_size", en.CacheSize, 1)
+
 	la := &c.LogAnalyzer
 	if _, err := time.LoadLocation(la.Zone); err != nil {
 		p.addf("loganalyzer.zone", "%q is not a time zone name (e.g. UTC, Asia/Colombo)", la.Zone)
@@ -472,6 +516,16 @@ func (c *Config) Validate() error {
 	}
 	if _, err := la.Classifier(); err != nil {
 		p.addf("loganalyzer.rules", "%v", err)
+	}
+
+	db2 := &c.Databridge
+	for _, a := range []struct{ key, addr string }{
+		{"databridge.binary_addr", db2.BinaryAddr}, {"databridge.binary_tls_addr", db2.BinaryTLSAddr},
+		{"databridge.thrift_addr", db2.ThriftAddr}, {"databridge.thrift_tls_addr", db2.ThriftTLSAddr},
+	} {
+		if _, _, err := net.SplitHostPort(a.addr); a.addr != "" && err != nil {
+			p.addf(a.key, "%q is not host:port (or \"\" to disable the listener)", a.addr)
+		}
 	}
 
 	p.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
@@ -490,6 +544,18 @@ func (p *problems) addf(key, format string, args ...any) {
 func (p *problems) oneOf(key, v string, allowed ...string) {
 	if !slices.Contains(allowed, v) {
 		p.addf(key, "%q is not one of %s", v, strings.Join(allowed, ", "))
+	}
+}
+
+// file reports a path that is set but names no readable file.
+func (p *problems) file(key, path string) {
+	if path == "" {
+		return
+	}
+	if fi, err := os.Stat(path); err != nil {
+		p.addf(key, "%v", err)
+	} else if fi.IsDir() {
+		p.addf(key, "%s is a directory", path)
 	}
 }
 

@@ -29,6 +29,9 @@ func (e *UndefinedStreamError) Error() string {
 	return fmt.Sprintf("event %d: stream %q is not defined", e.Index, e.StreamID)
 }
 
+// Unwrap returns databridge.ErrUndefinedStream.
+func (e *UndefinedStreamError) Unwrap() error { return databridge.ErrUndefinedStream }
+
 // cursor walks one of a bundle's value lists.
 type cursor[T any] struct {
 	name string

@@ -83,7 +83,7 @@ func (h *handler) Publish(ctx context.Context, b *wire.ThriftEventBundle) error 
 	switch {
 	case errors.As(err, &undef):
 		if h.once(undef.StreamID) {
-			h.log.Warn("events of an undefined stream: their batches are refused", "stream", undef.StreamID)
+			h.log.Warn("events of an undefined stream: their batches are refused", "stream", undef.StreamID, "remote", remoteAddr(ctx))
 		}
 		return &wire.ThriftUndefinedEventTypeException{Message: err.Error()}
 	case err != nil:
@@ -92,14 +92,14 @@ func (h *handler) Publish(ctx context.Context, b *wire.ThriftEventBundle) error 
 		// The undefined-event-type exception makes the agent drop the batch
 		// and keep the endpoint; any other would make it re-route the batch
 		// to the next receiver and take this one out of service.
-		h.log.Warn("malformed event bundle: batch refused", "events", b.GetEventNum(), "err", err)
+		h.log.Warn("malformed event bundle: batch refused", "remote", remoteAddr(ctx), "events", b.GetEventNum(), "err", err)
 		return &wire.ThriftUndefinedEventTypeException{Message: err.Error()}
 	}
-	return h.publishError(h.core.Publish(ctx, sid, events))
+	return h.publishError(ctx, h.core.Publish(ctx, sid, events))
 }
 
 // publishError maps an error of Core.Publish to the exception of publish.
-func (h *handler) publishError(err error) error {
+func (h *handler) publishError(ctx context.Context, err error) error {
 	switch {
 	case err == nil:
 		return nil
@@ -108,7 +108,7 @@ func (h *handler) publishError(err error) error {
 	case errors.Is(err, databridge.ErrUndefinedStream):
 		return &wire.ThriftUndefinedEventTypeException{Message: err.Error()}
 	}
-	h.log.Error("publish", "err", err)
+	h.log.Error("publish failed: batch not kept", "remote", remoteAddr(ctx), "err", err)
 	return err
 }
 

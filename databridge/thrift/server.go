@@ -101,9 +101,12 @@ func NewServer(o Options) *Server {
 		opts: o, log: log, handler: h,
 		cfg: &athrift.TConfiguration{
 			MaxMessageSize: o.MaxMessageSize,
-			// Java's TBinaryProtocol writes versioned messages but reads
-			// both forms; do the same.
-			TBinaryStrictRead:  athrift.BoolPtr(false),
+			// The agent's TBinaryProtocol writes versioned (strict)
+			// messages. Reading only those matters: an unversioned
+			// message begins with the length of its name, which the
+			// library reads in full without a bound, so a stray client
+			// could make it buffer up to 2 GB.
+			TBinaryStrictRead:  athrift.BoolPtr(true),
 			TBinaryStrictWrite: athrift.BoolPtr(true),
 		},
 		secure: wire.NewThriftSecureEventTransmissionServiceProcessor(h),
@@ -238,8 +241,9 @@ func (s *Server) serve(conn net.Conn, useTLS bool) {
 	trans := athrift.NewTBufferedTransport(athrift.NewTSocketFromConnConf(conn, s.cfg), bufferSize)
 	in := athrift.NewTBinaryProtocolConf(trans, s.cfg)
 	out := athrift.NewTBinaryProtocolConf(trans, s.cfg)
+	ctx := context.WithValue(s.ctx, remoteKey{}, remote)
 	for {
-		ok, err := proc.Process(s.ctx, in, out)
+		ok, err := proc.Process(ctx, in, out)
 		switch {
 		case err == nil:
 		case ok:
@@ -258,6 +262,15 @@ func (s *Server) serve(conn net.Conn, useTLS bool) {
 			return
 		}
 	}
+}
+
+// remoteKey is the context key of the client's address, for log lines.
+type remoteKey struct{}
+
+// remoteAddr returns the client's address that serve put in ctx.
+func remoteAddr(ctx context.Context) string {
+	s, _ := ctx.Value(remoteKey{}).(string)
+	return s
 }
 
 // isDisconnect reports whether err means the connection is gone rather

@@ -19,7 +19,7 @@ import (
 // allTypes is a stream with every attribute type in every section.
 var allTypes = &databridge.StreamDef{
 	Name: "test.all", Version: "1.0.0",
-	Meta: []databridge.Attribute{{Name: "m_int", Type: databridge.INT}, {Name: "m_str", Type: databridge.STRING}},
+	Meta:        []databridge.Attribute{{Name: "m_int", Type: databridge.INT}, {Name: "m_str", Type: databridge.STRING}},
 	Correlation: []databridge.Attribute{{Name: "c_float", Type: databridge.FLOAT}, {Name: "c_bool", Type: databridge.BOOL}},
 	Payload: []databridge.Attribute{
 		{Name: "p_int", Type: databridge.INT}, {Name: "p_long", Type: databridge.LONG},

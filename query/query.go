@@ -37,13 +37,16 @@ func New(store rollupReader, retention apilens.Retention, now func() time.Time) 
 	return &Service{store: store, retention: retention, now: now}
 }
 
-// Filter restricts a query to a tenant, API (name, optionally version) and
-// application (name). Empty fields match everything.
+// Filter restricts a query to a tenant, API (name, optionally version),
+// application (name) and client country (ISO 3166-1 alpha-2 code, as
+// enrichment stores it; only the geo breakdowns have it). Empty fields
+// match everything.
 type Filter struct {
 	Tenant      string
 	API         string
 	APIVersion  string
 	Application string
+	Country     string
 }
 
 func (f Filter) dims() map[string]string {
@@ -59,6 +62,9 @@ func (f Filter) dims() map[string]string {
 	}
 	if f.Application != "" {
 		m[apilens.DimApplication] = f.Application
+	}
+	if f.Country != "" {
+		m[apilens.DimCountry] = f.Country
 	}
 	return m
 }
@@ -244,6 +250,7 @@ var GroupDims = map[string][]string{
 	apilens.DimResource:     {apilens.DimAPI, apilens.DimResource, apilens.DimMethod},
 	apilens.DimDestination:  {apilens.DimDestination},
 	apilens.DimCountry:      {apilens.DimCountry},
+	apilens.DimCity:         {apilens.DimCountry, apilens.DimCity},
 	apilens.DimBrowser:      {apilens.DimBrowser},
 	apilens.DimOS:           {apilens.DimOS},
 	apilens.DimDevice:       {apilens.DimDevice},
@@ -252,6 +259,9 @@ var GroupDims = map[string][]string{
 	apilens.DimErrorType:    {apilens.DimErrorType},
 	apilens.DimErrorMessage: {apilens.DimErrorType, apilens.DimErrorMessage},
 }
+
+// labelCountryName is the label beside a country code that names it.
+const labelCountryName = "countryName"
 
 // Item is one group of a top-N answer or a series of a time series.
 type Item struct {
@@ -389,6 +399,9 @@ func item(k [apilens.MaxDims]string, dims []string, f Figures) Item {
 		parts[i] = k[i]
 	}
 	it.Key = strings.Join(parts, " ")
+	if c, ok := it.Labels[apilens.DimCountry]; ok {
+		it.Labels[labelCountryName] = countryName(c)
+	}
 	return it
 }
 

@@ -45,6 +45,8 @@ func filterParams(r *http.Request, u *apilens.User) (query.Filter, error) {
 	f := query.Filter{
 		Tenant: q.Get("tenant"), API: q.Get("api"), APIVersion: q.Get("apiVersion"),
 		Application: q.Get("application"),
+		// Country codes are stored upper-case (ISO 3166-1 alpha-2).
+		Country: strings.ToUpper(q.Get("country")),
 	}
 	if u.Tenant != "" {
 		if f.Tenant != "" && f.Tenant != u.Tenant {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/apilens/apilens"
 	"github.com/apilens/apilens/config"
+	"github.com/apilens/apilens/enrich"
 	"github.com/apilens/apilens/ingest"
 	"github.com/apilens/apilens/query"
 	"github.com/apilens/apilens/spool"
@@ -109,6 +110,7 @@ type Main struct {
 
 	Store    *sqlite.DB
 	Spool    *spool.Spool
+	Enricher *enrich.Enricher
 	Pipeline *ingest.Pipeline
 	Web      *web.Server
 
@@ -175,9 +177,19 @@ func (m *Main) Open(ctx context.Context) error {
 	reg.MustRegister(spoolCollector{sp})
 	metrics := ingest.NewMetrics(reg)
 	retention := cfg.Retention.Rollups()
+	m.Enricher, err = enrich.New(enrich.Options{
+		UserAgentRegexes: cfg.Enrich.UserAgentRegexes,
+		GeoIPDatabase:    cfg.Enrich.GeoIPDatabase,
+		CacheSize:        cfg.Enrich.CacheSize,
+		Logger:           m.Logger,
+	})
+	if err != nil {
+		return fmt.Errorf("load enrichment data: %w", err)
+	}
 	m.Pipeline = ingest.New(ingest.Options{
 		Log:               spoolLog{sp},
 		Store:             db,
+		Enrich:            m.Enricher.Enrich,
 		Retention:         retention,
 		Cap:               cfg.Rollup.Cap,
 		FlushInterval:     time.Duration(cfg.Ingest.FlushInterval),
@@ -257,6 +269,9 @@ func (m *Main) Close() error {
 	}
 	if m.Pipeline != nil {
 		errs = append(errs, m.Pipeline.Close())
+	}
+	if m.Enricher != nil {
+		errs = append(errs, m.Enricher.Close())
 	}
 	if m.Spool != nil {
 		errs = append(errs, m.Spool.Close())

@@ -47,7 +47,10 @@ func startProcess(t *testing.T, bin, dataDir, addr string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(bin, "server", "--data-dir", dataDir, "--http-addr", addr)
 	cmd.Env = append(os.Environ(), "APILENS_ADMIN_USER=admin", "APILENS_ADMIN_PASSWORD=kill-test-password",
-		"APILENS_INGEST_FLUSH_INTERVAL=300ms", "APILENS_INGEST_COARSE_FLUSH_INTERVAL=700ms")
+		"APILENS_INGEST_FLUSH_INTERVAL=300ms", "APILENS_INGEST_COARSE_FLUSH_INTERVAL=700ms",
+		// Not the fixed data-bridge ports, which a test running beside this one may hold.
+		"APILENS_DATABRIDGE_BINARY_ADDR=127.0.0.1:0", "APILENS_DATABRIDGE_BINARY_TLS_ADDR=127.0.0.1:0",
+		"APILENS_DATABRIDGE_THRIFT_ADDR=127.0.0.1:0", "APILENS_DATABRIDGE_THRIFT_TLS_ADDR=127.0.0.1:0")
 	logf, err := os.OpenFile(filepath.Join(dataDir, "server.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/apilens/apilens"
 	"github.com/apilens/apilens/config"
+	"github.com/apilens/apilens/databridge"
 	"github.com/apilens/apilens/enrich"
 	"github.com/apilens/apilens/ingest"
 	"github.com/apilens/apilens/query"
@@ -113,6 +114,14 @@ type Main struct {
 	Enricher *enrich.Enricher
 	Pipeline *ingest.Pipeline
 	Web      *web.Server
+
+	// DatabridgeCore is the data-bridge receivers' shared state (sessions,
+	// stream definitions); Binary is the binary transport, nil when both of
+	// its addresses are "". Binary.Addr and Binary.TLSAddr give the bound
+	// addresses (tests listen on port 0).
+	DatabridgeCore      *databridge.Core
+	Binary              *databridge.BinaryServer
+	databridgeTLSConfig *tls.Config
 
 	stopPurge context.CancelFunc
 	purgeDone chan struct{}
@@ -211,6 +220,9 @@ func (m *Main) Open(ctx context.Context) error {
 	logs := ingest.NewLogIngester(ingest.LogOptions{
 		Store: db, Classifier: classifier, Zone: cfg.LogAnalyzer.ZoneOf, Registry: reg,
 	})
+	if err := m.openDatabridge(logs); err != nil {
+		return err
+	}
 
 	var tlsConfig *tls.Config
 	if cfg.TLS.Enabled() {
@@ -260,6 +272,9 @@ func (m *Main) URL() string { return m.Config.DashboardURL(m.Web.Addr().String()
 // last flush), then storage.
 func (m *Main) Close() error {
 	var errs []error
+	if m.Binary != nil {
+		errs = append(errs, m.Binary.Close())
+	}
 	if m.Web != nil {
 		errs = append(errs, m.Web.Close())
 	}

@@ -34,6 +34,9 @@ func startServer(t *testing.T, dataDir string, tweak func(*config.Config)) *Main
 	cfg.Admin.Password = "secret-test-password"
 	cfg.Ingest.FlushInterval = config.Duration(200 * time.Millisecond)
 	cfg.Ingest.CoarseFlushInterval = config.Duration(300 * time.Millisecond)
+	// Tests run side by side: the data-bridge listeners take any free port.
+	cfg.Databridge = config.DatabridgeConfig{BinaryAddr: "127.0.0.1:0", BinaryTLSAddr: "127.0.0.1:0",
+		ThriftAddr: "127.0.0.1:0", ThriftTLSAddr: "127.0.0.1:0"}
 	if tweak != nil {
 		tweak(cfg)
 	}

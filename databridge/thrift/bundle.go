@@ -13,12 +13,8 @@ import (
 // receiver agree on this marker (EventDefinitionConverterUtils.nullString).
 const nullString = "_null"
 
-// Lookup returns the definition of a stream id (name:version), or nil when
-// the stream is not defined. (*databridge.Registry).Lookup is one.
-type Lookup func(streamID string) *databridge.StreamDef
-
 // UndefinedStreamError is returned by DecodeBundle for an event whose stream
-// the Lookup does not know; the receiver answers it with
+// the definitions do not have; the receiver answers it with
 // ThriftUndefinedEventTypeException, which makes the agent drop the batch.
 type UndefinedStreamError struct {
 	StreamID string
@@ -75,7 +71,7 @@ func (c *cursor[T]) left() error {
 // rather than silently misaligned data: either means the sender encoded
 // with different definitions. An event of an unknown stream is an
 // *UndefinedStreamError.
-func DecodeBundle(b *wire.ThriftEventBundle, lookup Lookup) ([]databridge.Event, error) {
+func DecodeBundle(b *wire.ThriftEventBundle, defs databridge.StreamLookup) ([]databridge.Event, error) {
 	n := int(b.GetEventNum())
 	if n < 0 {
 		return nil, fmt.Errorf("decode event bundle: negative eventNum %d", n)
@@ -99,7 +95,7 @@ func DecodeBundle(b *wire.ThriftEventBundle, lookup Lookup) ([]databridge.Event,
 		if !ok {
 			return nil, fmt.Errorf("decode event bundle of %d events: %w", n, longs.ranOut(i, "the timestamp"))
 		}
-		def := lookup(id)
+		def := defs.Lookup(id)
 		if def == nil {
 			return nil, &UndefinedStreamError{StreamID: id, Index: i}
 		}
@@ -167,19 +163,19 @@ func DecodeBundle(b *wire.ThriftEventBundle, lookup Lookup) ([]databridge.Event,
 }
 
 // EncodeBundle builds the ThriftEventBundle that carries events, the exact
-// inverse of DecodeBundle: lookup gives each event's definition, and every
+// inverse of DecodeBundle: defs give each event's definition, and every
 // value must have the Go type of its attribute (int32, int64, float32,
 // float64, bool, string; see databridge.Event). A null STRING travels as
 // "_null"; a null of another type cannot travel over Thrift and is sent as
 // its zero value, as nothing else keeps the lists aligned.
-func EncodeBundle(sessionID string, events []databridge.Event, lookup Lookup) (*wire.ThriftEventBundle, error) {
+func EncodeBundle(sessionID string, events []databridge.Event, defs databridge.StreamLookup) (*wire.ThriftEventBundle, error) {
 	if len(events) > 1<<31-1 {
 		return nil, fmt.Errorf("encode event bundle: %d events do not fit in eventNum", len(events))
 	}
 	n := int32(len(events))
 	b := &wire.ThriftEventBundle{SessionId: &sessionID, EventNum: &n}
 	for i, ev := range events {
-		def := lookup(ev.StreamID)
+		def := defs.Lookup(ev.StreamID)
 		if def == nil {
 			return nil, fmt.Errorf("encode event bundle: %w", &UndefinedStreamError{StreamID: ev.StreamID, Index: i})
 		}

@@ -67,7 +67,7 @@ func testEvents() []databridge.Event {
 func TestBundleRoundTrip(t *testing.T) {
 	r := testRegistry(t)
 	events := testEvents()
-	b, err := EncodeBundle("sid-1", events, r.Lookup)
+	b, err := EncodeBundle("sid-1", events, r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestBundleRoundTrip(t *testing.T) {
 	if err := athrift.NewTDeserializer().Read(context.Background(), &got, serialize(t, b)); err != nil {
 		t.Fatal(err)
 	}
-	dec, err := DecodeBundle(&got, r.Lookup)
+	dec, err := DecodeBundle(&got, r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func TestDecodeLayout(t *testing.T) {
 		BoolAttributeList:   []bool{true, false, false, true},
 		ArbitraryDataMapMap: map[int32]map[string]string{1: {"x": "y"}},
 	}
-	got, err := DecodeBundle(b, r.Lookup)
+	got, err := DecodeBundle(b, r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +175,7 @@ func TestBundleWireFormat(t *testing.T) {
 
 func TestDecodeErrors(t *testing.T) {
 	r := testRegistry(t)
-	good, err := EncodeBundle("s", testEvents()[:1], r.Lookup)
+	good, err := EncodeBundle("s", testEvents()[:1], r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +207,7 @@ func TestDecodeErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			b := cloneBundle(good)
 			tc.change(b)
-			events, err := DecodeBundle(b, r.Lookup)
+			events, err := DecodeBundle(b, r)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, %v; want an error with %q", events, err, tc.want)
 			}
@@ -232,7 +232,7 @@ func TestEncodeErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ev := testEvents()[0]
 			tc.change(&ev)
-			if _, err := EncodeBundle("s", []databridge.Event{ev}, r.Lookup); err == nil || !strings.Contains(err.Error(), tc.want) {
+			if _, err := EncodeBundle("s", []databridge.Event{ev}, r); err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want an error with %q", err, tc.want)
 			}
 		})
@@ -245,11 +245,11 @@ func TestEncodeNonStringNull(t *testing.T) {
 	r := testRegistry(t)
 	ev := testEvents()[1]
 	ev.Meta[0], ev.Payload[1], ev.Payload[3], ev.Correlation[1] = nil, nil, nil, nil
-	b, err := EncodeBundle("s", []databridge.Event{ev}, r.Lookup)
+	b, err := EncodeBundle("s", []databridge.Event{ev}, r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := DecodeBundle(b, r.Lookup)
+	got, err := DecodeBundle(b, r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +266,7 @@ func TestEncodeNonStringNull(t *testing.T) {
 func FuzzDecodeBundle(f *testing.F) {
 	r := testRegistry(f)
 	for i := range testEvents() {
-		b, err := EncodeBundle("s", testEvents()[:i+1], r.Lookup)
+		b, err := EncodeBundle("s", testEvents()[:i+1], r)
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -280,15 +280,15 @@ func FuzzDecodeBundle(f *testing.F) {
 		if err := b.Read(context.Background(), proto); err != nil {
 			return
 		}
-		events, err := DecodeBundle(&b, r.Lookup)
+		events, err := DecodeBundle(&b, r)
 		if err != nil {
 			return
 		}
-		again, err := EncodeBundle(b.GetSessionId(), events, r.Lookup)
+		again, err := EncodeBundle(b.GetSessionId(), events, r)
 		if err != nil {
 			t.Fatalf("re-encode %#v: %v", events, err)
 		}
-		events2, err := DecodeBundle(again, r.Lookup)
+		events2, err := DecodeBundle(again, r)
 		if err != nil {
 			t.Fatalf("decode re-encoded: %v", err)
 		}

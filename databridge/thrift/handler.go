@@ -78,7 +78,7 @@ func (h *handler) Publish(ctx context.Context, b *wire.ThriftEventBundle) error 
 	if _, err := h.core.Session(sid); err != nil {
 		return sessionExpired(err)
 	}
-	events, err := DecodeBundle(b, h.core.Registry().Lookup)
+	events, err := DecodeBundle(b, h.core.Registry())
 	var undef *UndefinedStreamError
 	switch {
 	case errors.As(err, &undef):

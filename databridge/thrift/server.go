@@ -116,7 +116,7 @@ func NewServer(o Options) *Server {
 	}
 }
 
-// Listen starts serving on addr (host:port; port 0 picks one, see Addr):
+// Listen starts serving on addr (host:port; port 0 picks one, see Addr and TLSAddr):
 // the secure service over TLS when useTLS is set (the agent's ssl:// auth
 // URL, default port 7711, 7712 on the analytics worker), else the event
 // service over plain TCP (tcp://, 7611 or 7612). It returns once the
@@ -153,9 +153,13 @@ func (s *Server) Listen(addr string, useTLS bool) error {
 	return nil
 }
 
-// Addr returns the address of the first TLS (useTLS) or plain listener, or
-// nil when there is none.
-func (s *Server) Addr(useTLS bool) net.Addr {
+// Addr returns the address of the first plain listener, or nil.
+func (s *Server) Addr() net.Addr { return s.addr(false) }
+
+// TLSAddr returns the address of the first TLS listener, or nil.
+func (s *Server) TLSAddr() net.Addr { return s.addr(true) }
+
+func (s *Server) addr(useTLS bool) net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, l := range s.listeners {

@@ -128,7 +128,7 @@ func start(t *testing.T) *env {
 func (e *env) dial(t *testing.T) *Client {
 	t.Helper()
 	c, err := Dial(context.Background(), ClientOptions{
-		Addr: e.srv.Addr(false).String(), AuthAddr: e.srv.Addr(true).String(), TLSConfig: e.clientTLS, Timeout: 5 * time.Second,
+		Addr: e.srv.Addr().String(), AuthAddr: e.srv.TLSAddr().String(), TLSConfig: e.clientTLS, Timeout: 5 * time.Second,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -157,10 +157,10 @@ func TestPublishEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lookup := e.core.Registry().Lookup
+	defs := e.core.Registry()
 	for i := range 3 {
 		events := []databridge.Event{requestEvent("Pizza", 200), requestEvent("Pasta", 500), testEvents()[2]}
-		b, err := EncodeBundle(sid, events, lookup)
+		b, err := EncodeBundle(sid, events, defs)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -178,7 +178,7 @@ func TestPublishEndToEnd(t *testing.T) {
 	if err := c.Disconnect(ctx, sid); err != nil {
 		t.Fatal(err)
 	}
-	b, _ := EncodeBundle(sid, []databridge.Event{requestEvent("Pizza", 200)}, lookup)
+	b, _ := EncodeBundle(sid, []databridge.Event{requestEvent("Pizza", 200)}, defs)
 	if err := c.Publish(ctx, b); !errors.Is(err, databridge.ErrSessionExpired) {
 		t.Fatalf("publish after disconnect: %v, want the session expired", err)
 	}
@@ -189,7 +189,7 @@ func TestPublishEndToEnd(t *testing.T) {
 func TestTLSReceiver(t *testing.T) {
 	e := start(t)
 	ctx := context.Background()
-	c, err := Dial(ctx, ClientOptions{Addr: e.srv.Addr(true).String(), TLS: true, TLSConfig: e.clientTLS})
+	c, err := Dial(ctx, ClientOptions{Addr: e.srv.TLSAddr().String(), TLS: true, TLSConfig: e.clientTLS})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +198,7 @@ func TestTLSReceiver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := EncodeBundle(sid, []databridge.Event{requestEvent("Pizza", 200)}, e.core.Registry().Lookup)
+	b, err := EncodeBundle(sid, []databridge.Event{requestEvent("Pizza", 200)}, e.core.Registry())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +209,7 @@ func TestTLSReceiver(t *testing.T) {
 		t.Fatalf("sink got %d events", n)
 	}
 	// A client that does not trust the certificate cannot connect.
-	if c, err := Dial(ctx, ClientOptions{Addr: e.srv.Addr(true).String(), TLS: true, TLSConfig: &tls.Config{}}); err == nil {
+	if c, err := Dial(ctx, ClientOptions{Addr: e.srv.TLSAddr().String(), TLS: true, TLSConfig: &tls.Config{}}); err == nil {
 		c.Close()
 		t.Fatal("dial with an untrusted certificate succeeded")
 	}
@@ -221,7 +221,7 @@ func TestExceptions(t *testing.T) {
 	e := start(t)
 	c := e.dial(t)
 	ctx := context.Background()
-	lookup := e.core.Registry().Lookup
+	defs := e.core.Registry()
 	remote := func(err error, exception string, kind error) {
 		t.Helper()
 		var re *RemoteError
@@ -240,7 +240,7 @@ func TestExceptions(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	b, _ := EncodeBundle("not-a-session", []databridge.Event{requestEvent("Pizza", 200)}, lookup)
+	b, _ := EncodeBundle("not-a-session", []databridge.Event{requestEvent("Pizza", 200)}, defs)
 	remote(c.Publish(ctx, b), "ThriftSessionExpiredException", databridge.ErrSessionExpired)
 
 	undefined := &wire.ThriftEventBundle{SessionId: &sid, EventNum: athrift.Int32Ptr(1),
@@ -249,7 +249,7 @@ func TestExceptions(t *testing.T) {
 
 	// Lists that do not match the definitions: the batch is dropped, the
 	// endpoint kept.
-	short, _ := EncodeBundle(sid, []databridge.Event{requestEvent("Pizza", 200)}, lookup)
+	short, _ := EncodeBundle(sid, []databridge.Event{requestEvent("Pizza", 200)}, defs)
 	short.LongAttributeList = short.LongAttributeList[:3]
 	remote(c.Publish(ctx, short), "ThriftUndefinedEventTypeException", databridge.ErrUndefinedStream)
 
@@ -268,7 +268,7 @@ func TestExceptions(t *testing.T) {
 	e.sink.mu.Lock()
 	e.sink.err = errors.New("disk full")
 	e.sink.mu.Unlock()
-	b, _ = EncodeBundle(sid, []databridge.Event{requestEvent("Pizza", 200)}, lookup)
+	b, _ = EncodeBundle(sid, []databridge.Event{requestEvent("Pizza", 200)}, defs)
 	err = c.Publish(ctx, b)
 	remote(err, "TApplicationException", nil)
 	if !strings.Contains(err.Error(), "disk full") {
@@ -318,7 +318,7 @@ func TestStreamCalls(t *testing.T) {
 		t.Fatalf("findStreamId: %q, %v", id, err)
 	}
 	b, err := EncodeBundle(sid, []databridge.Event{{StreamID: "custom:2.0.0", Timestamp: 1, Payload: []any{int64(1), "x"}}},
-		e.core.Registry().Lookup)
+		e.core.Registry())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,7 +341,7 @@ func TestStreamCalls(t *testing.T) {
 func TestConnections(t *testing.T) {
 	e := start(t)
 	ctx := context.Background()
-	plain, secure := e.srv.Addr(false).String(), e.srv.Addr(true).String()
+	plain, secure := e.srv.Addr().String(), e.srv.TLSAddr().String()
 
 	// Health probes: open and close at once, on both ports.
 	for _, addr := range []string{plain, secure} {
@@ -396,7 +396,7 @@ func TestConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(100 * time.Millisecond)
-	b, _ := EncodeBundle(sid, []databridge.Event{requestEvent("Pizza", 200)}, e.core.Registry().Lookup)
+	b, _ := EncodeBundle(sid, []databridge.Event{requestEvent("Pizza", 200)}, e.core.Registry())
 	if err := idle.Publish(ctx, b); err != nil {
 		t.Fatal(err)
 	}
@@ -419,7 +419,7 @@ func TestClose(t *testing.T) {
 	if err := srv.Listen("127.0.0.1:0", true); err != nil {
 		t.Fatal(err)
 	}
-	c, err := Dial(context.Background(), ClientOptions{Addr: srv.Addr(false).String(), AuthAddr: srv.Addr(true).String(), TLSConfig: clientTLS})
+	c, err := Dial(context.Background(), ClientOptions{Addr: srv.Addr().String(), AuthAddr: srv.TLSAddr().String(), TLSConfig: clientTLS})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -437,7 +437,7 @@ func TestClose(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Close did not return with idle connections open")
 	}
-	if _, err := net.Dial("tcp", srv.Addr(false).String()); err == nil {
+	if _, err := net.Dial("tcp", srv.Addr().String()); err == nil {
 		t.Error("listener still open after Close")
 	}
 	if err := srv.Listen("127.0.0.1:0", false); err == nil {

@@ -60,6 +60,9 @@ func KeyHash(dims *[apilens.MaxDims]string) int64 {
 	return int64(h)
 }
 
+// keyHash is KeyHash; a variable so tests can force collisions.
+var keyHash = KeyHash
+
 // CounterCols are the rollups columns of the Measures counters, in the
 // order of Counters.
 var CounterCols = []string{
@@ -227,7 +230,7 @@ func Plan(ctx context.Context, rows []apilens.RollupRow, chunk int, b Backend) (
 		c := *r // a copy: merging must not change the caller's rows
 		c.Dims = dims
 		merged[s] = &c
-		sorted = append(sorted, hashed{Key{r.Family, r.Gran, r.Bucket, KeyHash(&dims)}, &c})
+		sorted = append(sorted, hashed{Key{r.Family, r.Gran, r.Bucket, keyHash(&dims)}, &c})
 	}
 	slices.SortFunc(sorted, func(a, b hashed) int { return a.k.Compare(b.k) })
 

@@ -59,7 +59,10 @@ func start(b *testing.B, bin string, env ...string) *server {
 	ln.Close()
 	dir := b.TempDir()
 	cmd := exec.Command(bin, "server", "--data-dir", dir, "--http-addr", addr)
-	cmd.Env = append(append(os.Environ(), "APILENS_ADMIN_USER="+user, "APILENS_ADMIN_PASSWORD="+password, "APILENS_LOG_LEVEL=warn"), env...)
+	cmd.Env = append(append(os.Environ(), "APILENS_ADMIN_USER="+user, "APILENS_ADMIN_PASSWORD="+password, "APILENS_LOG_LEVEL=warn",
+		// Any free ports for the data-bridge listeners, unless env names one.
+		"APILENS_DATABRIDGE_BINARY_ADDR=127.0.0.1:0", "APILENS_DATABRIDGE_BINARY_TLS_ADDR=127.0.0.1:0",
+		"APILENS_DATABRIDGE_THRIFT_ADDR=127.0.0.1:0", "APILENS_DATABRIDGE_THRIFT_TLS_ADDR=127.0.0.1:0"), env...)
 	logf, _ := os.Create(filepath.Join(dir, "server.log"))
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {

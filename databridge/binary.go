@@ -509,7 +509,17 @@ func (r *frameReader) view(n int32, what string) string {
 	return r.all[off : off+int(n)]
 }
 
-func (r *frameReader) str(what string) string { return r.view(r.i32(what+" length"), what) }
+// str reads a length-prefixed string. what names it in errors only, so
+// that the hot path builds no message.
+func (r *frameReader) str(what string) string {
+	if len(r.buf) < 4 {
+		r.fail("truncated %s length: %d bytes left, want 4", what, len(r.buf))
+		return ""
+	}
+	n := int32(binary.BigEndian.Uint32(r.buf))
+	r.buf = r.buf[4:]
+	return r.view(n, what)
+}
 
 func (r *frameReader) login() (user, pass string) {
 	un, pn := r.i32("user name length"), r.i32("password length")
@@ -608,8 +618,8 @@ func (r *frameReader) arbitrary() (map[string]string, error) {
 // has no use for it, but a malformed one is a malformed frame.
 func (r *frameReader) skipArbitrary() error {
 	for len(r.buf) > 0 && r.err == nil {
-		r.view(r.i32("arbitrary key length"), "arbitrary key")
-		r.view(r.i32("arbitrary value length"), "arbitrary value")
+		r.str("arbitrary key")
+		r.str("arbitrary value")
 	}
 	return r.err
 }

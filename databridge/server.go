@@ -343,12 +343,13 @@ func (c *Core) publishBinary(ctx context.Context, body []byte, lim Limits) error
 	n := r.count(lim)
 	b := getBatch()
 	defer putBatch(b)
+	defs := &memo{defs: c.reg}
 	for i := 0; i < n && r.err == nil; i++ {
 		var ts int64
 		var id string
 		var def *StreamDef
 		var arb frameReader
-		def, b.vals, arb = r.event(c.reg, b.vals[:0], &ts, &id)
+		def, b.vals, arb = r.event(defs, b.vals[:0], &ts, &id)
 		if errors.Is(r.err, ErrUndefinedStream) {
 			return c.undefined(id)
 		}
@@ -372,4 +373,20 @@ func (c *Core) publishBinary(ctx context.Context, body []byte, lim Limits) error
 		return r.err
 	}
 	return c.commit(ctx, sess, b)
+}
+
+// memo remembers the last definition looked up: the events of a batch are
+// nearly always of one stream, and the registry's lock and map cost more
+// than a string comparison. It lives for one frame, whose bytes id views.
+type memo struct {
+	defs StreamLookup
+	id   string
+	def  *StreamDef
+}
+
+func (m *memo) Lookup(id string) *StreamDef {
+	if m.def == nil || id != m.id {
+		m.id, m.def = id, m.defs.Lookup(id)
+	}
+	return m.def
 }

@@ -1,0 +1,155 @@
+package bench
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/apilens/apilens"
+	"github.com/apilens/apilens/databridge"
+	"github.com/apilens/apilens/simulate"
+)
+
+// BenchmarkBinaryIngest measures the data-bridge binary transport as a
+// 3.2 gateway drives it: 8 connections, each publishing batches of 200
+// org.wso2.apimgt.statistics.request:3.2.0 events and waiting for the
+// answer before the next (the agent has one batch in flight per
+// connection), over loopback for 20 s (APILENS_BENCH_DURATION). It reports
+// events/s acknowledged (decoded, converted and durable in the spool) and
+// rolled up (counted by traffic/summary).
+func BenchmarkBinaryIngest(b *testing.B) {
+	bin := build(b)
+	addr := freeAddr(b)
+	srv := start(b, bin, "APILENS_DATABRIDGE_BINARY_ADDR="+addr)
+	defer srv.stop()
+
+	const batch, conns = 200, 8
+	dur := 20 * time.Second
+	if v, err := time.ParseDuration(os.Getenv("APILENS_BENCH_DURATION")); err == nil {
+		dur = v
+	}
+	sid := binaryLogin(b, addr)
+	frames := requestFrames(b, sid, 500, batch)
+	t0 := time.Now().Add(-time.Hour)
+
+	mem := srv.sampleMemory()
+	var acked, seq atomic.Int64
+	var wg sync.WaitGroup
+	begin := time.Now()
+	deadline := begin.Add(dur)
+	for c := 0; c < conns; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			defer conn.Close()
+			r := bufio.NewReader(conn)
+			for time.Now().Before(deadline) {
+				if _, err := conn.Write(frames[int(seq.Add(1))%len(frames)]); err != nil {
+					b.Error(err)
+					return
+				}
+				resp, err := databridge.ReadResponse(r)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				// A full spool answers with an error; the agent would retry
+				// elsewhere. Only acknowledged batches count.
+				if resp.Type == databridge.ResponseOK {
+					acked.Add(batch)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	ackTime := time.Since(begin)
+	n := acked.Load()
+	srv.waitRolledUp(b, t0, time.Now().Add(time.Hour), n)
+	rollTime := time.Since(begin)
+	rss := srv.peakRSS(b)
+	heap, _ := mem()
+
+	b.ReportMetric(float64(n)/ackTime.Seconds(), "acked_events/s")
+	b.ReportMetric(float64(n)/rollTime.Seconds(), "rolledup_events/s")
+	b.ReportMetric((rollTime - ackTime).Seconds(), "lag_s")
+	b.ReportMetric(rss, "peak_RSS_MB")
+	b.ReportMetric(heap, "peak_Go_heap_MB")
+	fmt.Printf("binary data-bridge ingest, %d connections, batches of %d: %d events in %.1fs: %.0f events/s decoded and acknowledged (durable), all rolled up %.1fs after the last acknowledgement (%.0f events/s end to end); peak RSS %.0f MB\n",
+		conns, batch, n, ackTime.Seconds(), float64(n)/ackTime.Seconds(), (rollTime - ackTime).Seconds(), float64(n)/rollTime.Seconds(), rss)
+}
+
+func freeAddr(b *testing.B) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// binaryLogin logs the bench's user in over the plain listener; the
+// session serves every connection.
+func binaryLogin(b *testing.B, addr string) string {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Write(databridge.AppendLoginFrame(nil, user, password)); err != nil {
+		b.Fatal(err)
+	}
+	resp, err := databridge.ReadResponse(c)
+	if err != nil || resp.Type != databridge.ResponseLoginOK {
+		b.Fatalf("login: %+v %v", resp, err)
+	}
+	return resp.SessionID
+}
+
+// requestFrames encodes n publish frames of simulated traffic (100 APIs ×
+// 1,000 applications) as 3.2 gateways publish it, all in the last hour.
+func requestFrames(b *testing.B, sid string, n, batch int) [][]byte {
+	g := simulate.NewGenerator(simulate.Options{Seed: 7, APIs: 100, Applications: 1000})
+	reg := databridge.NewRegistry()
+	start := time.Now().Add(-59 * time.Minute)
+	evs := make([]databridge.Event, batch)
+	frames := make([][]byte, n)
+	var e apilens.Event
+	for f := range frames {
+		for i := range evs {
+			g.Next(&e, start.Add(time.Duration(f*batch+i)*time.Millisecond))
+			evs[i] = requestEvent(&e)
+		}
+		var err error
+		if frames[f], err = databridge.AppendPublishFrame(nil, sid, reg, evs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return frames
+}
+
+// requestEvent is e as a 3.2 gateway's request event.
+func requestEvent(e *apilens.Event) databridge.Event {
+	ms := e.RequestTimestamp.UnixMilli()
+	return databridge.Event{
+		StreamID: databridge.StreamRequest + ":3.2.0", Timestamp: ms, Meta: []any{"producer"},
+		Payload: []any{
+			"ck-" + e.ApplicationID, e.ApplicationName, e.ApplicationID, e.ApplicationOwner, e.APIContext, e.APIName,
+			e.APIVersion, e.APIResourceTemplate, e.APIResourceTemplate, e.APIMethod, e.APICreator, e.APICreatorTenantDomain,
+			"Unlimited", "gw.example.com", e.UserName, e.APICreatorTenantDomain, e.UserIP, e.UserAgentHeader, ms,
+			false, max(e.ResponseLatency, 0), max(e.ResponseLatency-e.BackendLatency, 0), max(e.BackendLatency, 0),
+			e.ResponseCacheHit, int64(1024), "https-8243", int32(e.ProxyResponseCode), e.Destination, int64(1), int64(0),
+			max(e.RequestMediationLatency, 0), max(e.ResponseMediationLatency, 0), max(e.BackendLatency, 0), int64(0),
+			"SYNAPSE", "Default", "{}",
+		},
+	}
+}

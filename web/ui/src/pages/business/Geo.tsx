@@ -3,7 +3,7 @@ import { feature } from 'topojson-client';
 import type { Topology, GeometryCollection } from 'topojson-specification';
 import type { FeatureCollection, Geometry, Position } from 'geojson';
 import world from 'world-atlas/countries-110m.json';
-import type { TopItem } from '../../api/traffic';
+import type { Dimension, TopItem } from '../../api/traffic';
 import { MapChart } from 'echarts/charts';
 import { VisualMapComponent } from 'echarts/components';
 import { echarts } from '../../charts/echarts';
@@ -21,18 +21,29 @@ echarts.use([MapChart, VisualMapComponent]);
 // World borders from world-atlas (Natural Earth 1:110m), registered once.
 const topo = world as unknown as Topology<{ countries: GeometryCollection<{ name: string }> }>;
 echarts.registerMap('world', unwrap(feature(topo, topo.objects.countries)) as never);
-// The store's country values are matched to the map's names without regard to
-// case; a country the map does not name still counts in the table view.
-const COUNTRY_NAMES = new Map(
-  topo.objects.countries.geometries.map((g) => {
-    const name = (g.properties as { name: string }).name;
-    return [name.toLowerCase(), name];
-  }),
-);
+// The store's countries are ISO 3166-1 alpha-2 codes (the API adds countryName);
+// world-atlas keys its shapes by the ISO numeric code. ISO_NUMERIC pairs them
+// (alpha-2 then numeric, five characters each, from ISO 3166-1). A country the
+// map does not draw still counts in the table view.
+const ISO_NUMERIC =
+  'AD020AE784AF004AG028AI660AL008AM051AO024AQ010AR032AS016AT040AU036AW533AX248AZ031BA070BB052BD050BE056BF854BG100BH048BI108BJ204BL652BM060BN096BO068BQ535BR076BS044BT064BV074BW072BY112BZ084CA124CC166CD180CF140CG178CH756CI384CK184CL152CM120CN156CO170CR188CU192CV132CW531CX162CY196CZ203DE276DJ262DK208DM212DO214DZ012EC218EE233EG818EH732ER232ES724ET231FI246FJ242FK238FM583FO234FR250GA266GB826GD308GE268GF254GG831GH288GI292GL304GM270GN324GP312GQ226GR300GS239GT320GU316GW624GY328HK344HM334HN340HR191HT332HU348ID360IE372IL376IM833IN356IO086IQ368IR364IS352IT380JE832JM388JO400JP392KE404KG417KH116KI296KM174KN659KP408KR410KW414KY136KZ398LA418LB422LC662LI438LK144LR430LS426LT440LU442LV428LY434MA504MC492MD498ME499MF663MG450MH584MK807ML466MM104MN496MO446MP580MQ474MR478MS500MT470MU480MV462MW454MX484MY458MZ508NA516NC540NE562NF574NG566NI558NL528NO578NP524NR520NU570NZ554OM512PA591PE604PF258PG598PH608PK586PL616PM666PN612PR630PS275PT620PW585PY600QA634RE638RO642RS688RU643RW646SA682SB090SC690SD729SE752SG702SH654SI705SJ744SK703SL694SM674SN686SO706SR740SS728ST678SV222SX534SY760SZ748TC796TD148TF260TG768TH764TJ762TK772TL626TM795TN788TO776TR792TT780TV798TW158TZ834UA804UG800UM581US840UY858UZ860VA336VC670VE862VG092VI850VN704VU548WF876WS882YE887YT175ZA710ZM894ZW716';
+const MAP_NAME_BY_ID = new Map(topo.objects.countries.geometries.map((g) => [String(g.id), (g.properties as { name: string }).name]));
+const MAP_NAME_BY_CODE = new Map<string, string>();
+for (let i = 0; i + 5 <= ISO_NUMERIC.length; i += 5) {
+  const name = MAP_NAME_BY_ID.get(ISO_NUMERIC.slice(i + 2, i + 5));
+  if (name) MAP_NAME_BY_CODE.set(ISO_NUMERIC.slice(i, i + 2), name);
+}
+MAP_NAME_BY_CODE.set('XK', 'Kosovo'); // no ISO code; registries use XK
+MAP_NAME_BY_CODE.set('UK', 'United Kingdom');
+
+// The drill-down's query: cities of one country (the API's city dimension and
+// country filter; the shared Dimension type does not list them yet).
+const CITY = 'city' as Dimension;
 
 export default function GeoPage() {
   const top = useTop({ dimension: 'country', limit: 300 });
   const [asTable, setAsTable] = useState(false);
+  const [country, setCountry] = useState<{ code: string; name: string } | null>(null);
   return (
     <Page persona="business" page="geo" title="Geo map">
       <Panel
@@ -52,17 +63,35 @@ export default function GeoPage() {
       >
         {(t) =>
           asTable ? (
-            <DataTable testid="table-geo" name="countries" columns={[...labelColumns('country'), FIG.requests, FIG.successful, FIG.faults, FIG.throttled]} rows={t.items} rowKey={(r) => r.key} initialSort={[{ id: 'requests', desc: true }]} caption="Requests per country" dimension="country" />
+            <DataTable testid="table-geo" name="countries" columns={[NAME_COLUMN, ...labelColumns('country'), FIG.requests, FIG.successful, FIG.faults, FIG.throttled]} rows={t.items} rowKey={(r) => r.key} initialSort={[{ id: 'requests', desc: true }]} caption="Requests per country" dimension="country" onRowClick={(r) => setCountry(pick(r))} />
           ) : (
-            <WorldMap items={t.items} />
+            <WorldMap items={t.items} onPick={setCountry} />
           )
         }
       </Panel>
+      {country && <Cities code={country.code} name={country.name} />}
     </Page>
   );
 }
 
-function WorldMap({ items }: { items: TopItem[] }) {
+const NAME_COLUMN = { id: 'countryName', header: 'Country', value: (r: TopItem) => r.labels.countryName ?? r.labels.country ?? '' };
+const CODE = (r: TopItem) => r.labels.country ?? r.key;
+const pick = (r: TopItem) => (isUnknown(CODE(r)) ? null : { code: CODE(r), name: r.labels.countryName ?? CODE(r) });
+
+// Cities is the drill-down of one country: its cities by requests.
+function Cities({ code, name }: { code: string; name: string }) {
+  const cities = useTop({ dimension: CITY, limit: 100, ...({ country: code } as object) });
+  return (
+    <Panel testid="table-cities" title={`Cities in ${name}`} subtitle="N/A: no city database, or not located" height={300} query={cities} wide isEmpty={(t) => t.items.length === 0} empty={<p>No requests from {name} in this range.</p>}>
+      {(t) => (
+        <DataTable testid="table-geo-cities" name={`cities-${code}`} columns={[{ id: 'city', header: 'City', value: (r: TopItem) => r.labels.city ?? '' }, FIG.requests, FIG.successful, FIG.faults, FIG.throttled]} rows={t.items} rowKey={(r) => r.key} initialSort={[{ id: 'requests', desc: true }]} caption={`Requests per city in ${name}`} />
+      )}
+    </Panel>
+  );
+}
+
+function WorldMap({ items, onPick }: { items: TopItem[]; onPick: (c: { code: string; name: string } | null) => void }) {
+  const byMapName = useMemo(() => new Map(items.map((i) => [matchName(i), i])), [items]);
   const option = useMemo(() => {
     const known = items.filter((i) => !isUnknown(i.labels.country));
     const max = Math.max(1, ...known.map((i) => i.requests));
@@ -79,16 +108,27 @@ function WorldMap({ items }: { items: TopItem[] }) {
           roam: true,
           nameProperty: 'name',
           emphasis: { label: { show: false } },
-          data: known.map((i) => ({ name: matchName(i.labels.country), value: i.requests })),
+          data: known.map((i) => ({ name: matchName(i), value: i.requests })),
         },
       ],
     };
   }, [items]);
-  return <EChart option={option} height={460} label="World map of requests per country. Use the Table button for the figures." />;
+  return (
+    <EChart
+      option={option}
+      height={460}
+      label="World map of requests per country; click a country for its cities. Use the Table button for the figures."
+      onClick={(p) => {
+        const i = p.name ? byMapName.get(p.name) : undefined;
+        onPick(i ? pick(i) : null);
+      }}
+    />
+  );
 }
 
-function matchName(country: string): string {
-  return COUNTRY_NAMES.get(country.toLowerCase()) ?? country;
+function matchName(i: TopItem): string {
+  const code = CODE(i);
+  return MAP_NAME_BY_CODE.get(code) ?? i.labels.countryName ?? code;
 }
 
 // ECharts draws a ring that crosses the antimeridian (Russia's east, Fiji) as a

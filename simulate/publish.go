@@ -5,11 +5,13 @@ import (
 	"compress/gzip"
 	"context"
 	crand "crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -65,6 +67,22 @@ type RunOptions struct {
 	// NoEvents makes Run generate the traffic for its logs without
 	// posting the events.
 	NoEvents bool
+
+	// ReceiverURLs, when set, sends the events through package publisher,
+	// as a gateway's data agent does, to these receivers (a receiver_urls
+	// value: see publisher.ParseReceiverURLs) instead of posting them to
+	// URL. User and Password are its account; Token and Logs are not
+	// supported; Concurrency, Gzip and MaxRetries do not apply.
+	ReceiverURLs string
+	// AuthURLs and Transport are the publisher's (publisher.Options):
+	// auth URLs default to ssl://host:(port+100) of each receiver URL, the
+	// transport to binary (http for http:// URLs).
+	AuthURLs, Transport string
+	// TLSConfig is used for ssl:// and https:// receiver and auth URLs.
+	TLSConfig *tls.Config
+	// Logger gets the publisher's warnings (receivers down, drops);
+	// default slog.Default().
+	Logger *slog.Logger
 
 	// Progress, when set, gets a progress line every second and a final
 	// summary: on a terminal the line is rewritten in place.
@@ -189,14 +207,17 @@ func Run(ctx context.Context, o RunOptions) (Stats, error) {
 	if err := o.validate(); err != nil {
 		return Stats{}, err
 	}
+	if o.ReceiverURLs != "" {
+		return runPublisher(ctx, o)
+	}
 	return pipeline(ctx, o, func(ctx context.Context, s *sender, out chan<- *job) {
 		produce(ctx, o, s, out)
 	})
 }
 
 // Send posts batches made beforehand (by GenerateBatches) as Run would,
-// at o.Rate events per second or as fast as possible. Count and Duration
-// are ignored.
+// at o.Rate events per second or as fast as possible, to URL (never
+// through ReceiverURLs). Count and Duration are ignored.
 func Send(ctx context.Context, o RunOptions, batches []Batch) (Stats, error) {
 	o = o.withDefaults()
 	if err := o.validate(); err != nil {
@@ -444,7 +465,7 @@ func pipeline(ctx context.Context, o RunOptions, source func(context.Context, *s
 	for range o.Concurrency {
 		wg.Go(func() { s.work(ctx, jobs) })
 	}
-	stopProgress := s.progress(o.Progress)
+	stopProgress := progress(o.Progress, o.Logs != nil, s.stats)
 	source(ctx, s, jobs)
 	close(jobs)
 	wg.Wait()
@@ -692,8 +713,9 @@ func retryAfter(h string) time.Duration {
 }
 
 // progress prints a line every second to w until the returned function
-// is called with the final stats, which it prints as the summary.
-func (s *sender) progress(w io.Writer) func(Stats) {
+// is called with the final stats, which it prints as the summary. stats
+// gives the counts so far; logs adds the log lines to the line.
+func progress(w io.Writer, logs bool, stats func() Stats) func(Stats) {
 	if w == nil {
 		return func(Stats) {}
 	}
@@ -709,11 +731,11 @@ func (s *sender) progress(w io.Writer) func(Stats) {
 			case <-stop:
 				return
 			case now := <-t.C:
-				st := s.stats()
+				st := stats()
 				rate := float64(st.Sent-last) / now.Sub(lastAt).Seconds()
 				last, lastAt = st.Sent, now
 				line := fmt.Sprintf("%s events/s, %s sent, %d rejected, %d retries", human(rate), human(float64(st.Sent)), st.Rejected, st.Retried)
-				if s.o.Logs != nil {
+				if logs {
 					line += fmt.Sprintf(", %s log lines sent", human(float64(st.LogLines)))
 				}
 				if tty {

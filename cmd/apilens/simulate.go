@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,11 +18,14 @@ func init() {
 	register("simulate", "publish realistic simulated gateway traffic to a receiver", runSimulate)
 }
 
-// simulateFlags are the settings of `apilens simulate`. Transports other
-// than the native HTTP endpoint (receiver URLs of the data-bridge) slot in
-// beside url as more flags and a switch in runSimulate.
+// simulateFlags are the settings of `apilens simulate`. With receiver
+// URLs the events go through package publisher, as a gateway's data agent
+// sends them; without, they are posted to url.
 type simulateFlags struct {
 	url, user, password, token string
+	receiverURLs, authURLs     string
+	transport, caFile          string
+	insecure                   bool
 	rate                       float64
 	duration                   time.Duration
 	count                      int64
@@ -40,6 +45,11 @@ func (f *simulateFlags) add(fs *flag.FlagSet) {
 	fs.StringVar(&f.user, "user", "", "publisher account for HTTP Basic auth (default $APILENS_ADMIN_USER)")
 	fs.StringVar(&f.password, "password", "", "its password (default $APILENS_ADMIN_PASSWORD)")
 	fs.StringVar(&f.token, "token", "", "bearer API token, instead of --user and --password")
+	fs.StringVar(&f.receiverURLs, "receiver-urls", "", "publish as a gateway's data agent to these receivers instead of --url: `receiver_urls` as in deployment.toml, e.g. '{tcp://a:9612,tcp://b:9612},{tcp://c:9612|tcp://d:9612}'")
+	fs.StringVar(&f.authURLs, "auth-urls", "", "auth URLs of the receivers, in the same groups (default ssl://host:port+100 of each)")
+	fs.StringVar(&f.transport, "transport", "", "with --receiver-urls: binary, thrift or http (default binary; http for http:// URLs)")
+	fs.StringVar(&f.caFile, "ca-file", "", "PEM certificates to trust for ssl:// and https:// receiver and auth URLs (default the system's)")
+	fs.BoolVar(&f.insecure, "insecure", false, "do not verify the receivers' TLS certificates (the self-signed one of a quick setup)")
 	fs.Float64Var(&f.rate, "rate", 200, "events per second, 0 for as fast as the receiver takes them (a backfill defaults to 0)")
 	fs.DurationVar(&f.duration, "duration", 0, "stop after this long (0: no limit)")
 	fs.Int64Var(&f.count, "count", 0, "stop after this many events (0: no limit)")
@@ -100,6 +110,15 @@ func (f *simulateFlags) options(now time.Time, rateSet bool) (simulate.RunOption
 		Concurrency: f.concurrency,
 		Gzip:        f.gzip,
 	}
+	if f.receiverURLs != "" {
+		o.ReceiverURLs, o.AuthURLs, o.Transport = f.receiverURLs, f.authURLs, f.transport
+		var err error
+		if o.TLSConfig, err = f.tlsConfig(); err != nil {
+			return o, err
+		}
+	} else if f.authURLs != "" || f.transport != "" {
+		return o, errors.New("--auth-urls and --transport go with --receiver-urls")
+	}
 	if f.rate < 0 || f.count < 0 || f.duration < 0 || f.apis < 0 || f.applications < 0 || f.batch < 0 || f.concurrency < 0 {
 		return o, errors.New("--rate, --count, --duration, --apis, --applications, --batch and --concurrency cannot be negative")
 	}
@@ -129,6 +148,26 @@ func (f *simulateFlags) options(now time.Time, rateSet bool) (simulate.RunOption
 	return o, nil
 }
 
+// tlsConfig is the client TLS configuration of the publisher: nil for the
+// system's roots.
+func (f *simulateFlags) tlsConfig() (*tls.Config, error) {
+	if f.insecure {
+		return &tls.Config{InsecureSkipVerify: true}, nil
+	}
+	if f.caFile == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(f.caFile)
+	if err != nil {
+		return nil, fmt.Errorf("--ca-file: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("--ca-file: no PEM certificate in %s", f.caFile)
+	}
+	return &tls.Config{RootCAs: pool}, nil
+}
+
 // parseWhen reads an instant: "now", RFC 3339, a date (UTC midnight), or
 // a duration added to now.
 func parseWhen(s string, now time.Time) (time.Time, error) {
@@ -149,7 +188,7 @@ func parseWhen(s string, now time.Time) (time.Time, error) {
 }
 
 func runSimulate(ctx context.Context, env *cmdEnv, args []string) error {
-	fs := newFlagSet(env, "simulate", "[--url URL] [--rate N] [--duration D | --count N] [--backfill-from T [--backfill-to T]] [--logs | --logs-only] [--log-file PATH]")
+	fs := newFlagSet(env, "simulate", "[--url URL | --receiver-urls URLS [--auth-urls URLS] [--transport binary|thrift|http]] [--rate N] [--duration D | --count N] [--backfill-from T [--backfill-to T]] [--logs | --logs-only] [--log-file PATH]")
 	var f simulateFlags
 	f.add(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -196,6 +235,11 @@ func runSimulate(ctx context.Context, env *cmdEnv, args []string) error {
 	}
 	to := "to " + strings.TrimRight(o.URL, "/") + "/api/v1/events"
 	switch {
+	case o.ReceiverURLs != "":
+		to = "to receiver URLs " + o.ReceiverURLs
+		if o.Transport != "" {
+			to += " over " + o.Transport
+		}
 	case o.Logs == nil:
 	case f.logFile != "" && f.logsOnly:
 		to = "log lines to " + f.logFile

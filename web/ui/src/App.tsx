@@ -26,9 +26,15 @@ const LOADERS: Record<Persona, () => Promise<PersonaModule>> = {
 };
 const MODULES = Object.fromEntries(Object.entries(LOADERS).map(([k, f]) => [k, lazy(f)])) as unknown as Record<Persona, ComponentType<{ page: string; me: string }>>;
 
-// The opened page's chunk loads while the session is checked, not after.
+// The opened page's chunk loads while the session is checked, not after; at
+// "/" that is the first persona's (the Business overview, where an admin lands).
 const opened = parsePath(location.pathname).persona as Persona;
-if (opened in LOADERS) LOADERS[opened]().catch(() => undefined);
+const guess = opened in LOADERS ? opened : location.pathname === '/' ? PERSONAS[0].id : null;
+if (guess) LOADERS[guess]().catch(() => undefined);
+
+// The session check starts with this module, before React's first render.
+let firstCheck: Promise<Session> | null = getSession();
+firstCheck?.catch(() => undefined);
 
 function loginUrl(): string {
   const want = location.pathname + location.search;
@@ -56,7 +62,9 @@ export function App() {
 
   const check = useCallback(() => {
     setBootError(null);
-    getSession().then(setSession, (e: Error) => {
+    const p = firstCheck ?? getSession();
+    firstCheck = null;
+    p.then(setSession, (e: Error) => {
       if (e instanceof ApiError && e.status === 401) setSession(null);
       else setBootError(e);
     });

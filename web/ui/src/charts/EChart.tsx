@@ -1,30 +1,97 @@
 import { useEffect, useRef } from 'react';
-import { echarts } from './echarts';
-import type { EChartsCoreOption } from 'echarts/core';
+import type { EChartsCoreOption, EChartsType } from 'echarts/core';
 import { useTheme } from '../theme';
+
+// ECharts (about half a megabyte) is not part of any page's chunk: a page shows
+// its KPI tiles and tables as soon as its data is in, and its charts draw when
+// the library has arrived. The download starts as soon as a page that has
+// charts is loaded, in parallel with that page's data requests.
+type Lib = typeof import('./echarts');
+let lib: Promise<Lib> | null = null;
+export function loadECharts(): Promise<Lib> {
+  return (lib ??= import('./echarts'));
+}
+loadECharts().catch(() => {
+  lib = null; // a later chart tries again
+});
+
+// Charts are drawn one per task, those in (or near) the viewport first, the
+// others when the browser is idle: the page stays responsive while they draw,
+// and the first screen's charts do not wait for the ones below the fold.
+interface Job {
+  visible: boolean;
+  run: () => void;
+}
+const jobs = new Set<Job>();
+let scheduled = false;
+const idle: (f: () => void) => void =
+  typeof requestIdleCallback === 'function' ? (f) => requestIdleCallback(f, { timeout: 1500 }) : (f) => setTimeout(f, 50);
+
+function pump(): void {
+  if (scheduled || jobs.size === 0) return;
+  scheduled = true;
+  const visible = [...jobs].some((j) => j.visible);
+  const next = () => {
+    scheduled = false;
+    const job = [...jobs].find((j) => j.visible) ?? (visible ? undefined : [...jobs][0]);
+    if (job) {
+      jobs.delete(job);
+      job.run();
+    }
+    pump();
+  };
+  if (visible) setTimeout(next, 0);
+  else idle(next);
+}
+
+const observer =
+  typeof IntersectionObserver === 'function'
+    ? new IntersectionObserver(
+        (entries) => {
+          for (const e of entries) {
+            const job = (e.target as HTMLElement & { __chartJob?: Job }).__chartJob;
+            if (job) job.visible = e.isIntersecting;
+          }
+          pump();
+        },
+        { rootMargin: '200px 0px' },
+      )
+    : null;
 
 function cssVar(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 }
 
 // Theme colours come from the page's CSS variables so charts match both themes.
-function themed(option: EChartsCoreOption): EChartsCoreOption {
+function themed(option: EChartsCoreOption, first: boolean): EChartsCoreOption {
   const text = cssVar('--text');
-  const muted = cssVar('--muted');
+  const axisText = cssVar('--axis-text') || cssVar('--muted');
   const line = cssVar('--line');
   const panel = cssVar('--panel-2');
-  const axis = { axisLine: { lineStyle: { color: line } }, axisLabel: { color: muted }, splitLine: { lineStyle: { color: line } }, nameTextStyle: { color: muted } };
+  const axis = {
+    axisLine: { lineStyle: { color: line } },
+    axisLabel: { color: axisText, fontSize: 12 },
+    splitLine: { lineStyle: { color: line } },
+    nameTextStyle: { color: axisText, fontSize: 12 },
+  };
   const o = option as Record<string, unknown>;
   // A chart's own axisLabel settings (width, formatter) keep the theme's colour.
-  const one = (x: Record<string, unknown>) => ({ ...axis, ...x, axisLabel: { ...axis.axisLabel, ...(x.axisLabel as object) } });
+  const one = (x: Record<string, unknown>) => ({
+    ...axis,
+    ...x,
+    axisLabel: { ...axis.axisLabel, ...(x.axisLabel as object) },
+    nameTextStyle: { ...axis.nameTextStyle, ...(x.nameTextStyle as object) },
+  });
   const merge = (a: unknown) => (Array.isArray(a) ? a.map(one) : a ? one(a as Record<string, unknown>) : a);
   return {
+    // The first drawing is not animated: it is cheaper, and the figures show at once.
+    animation: !first,
     ...o,
     backgroundColor: 'transparent',
     textStyle: { color: text, fontFamily: 'inherit' },
     xAxis: merge(o.xAxis),
     yAxis: merge(o.yAxis),
-    legend: o.legend ? { type: 'scroll', textStyle: { color: text }, pageTextStyle: { color: muted }, ...(o.legend as object) } : undefined,
+    legend: o.legend ? { type: 'scroll', textStyle: { color: text }, pageTextStyle: { color: axisText }, ...(o.legend as object) } : undefined,
     tooltip: o.tooltip ? { backgroundColor: panel, borderColor: line, textStyle: { color: text }, confine: true, ...(o.tooltip as object) } : undefined,
     aria: { enabled: true },
   };
@@ -40,36 +107,73 @@ export function EChart(props: {
   clickRows?: boolean;
 }) {
   const el = useRef<HTMLDivElement>(null);
-  const chart = useRef<ReturnType<typeof echarts.init> | null>(null);
+  const chart = useRef<EChartsType | null>(null);
   const theme = useTheme();
   const click = useRef(props.onClick);
   click.current = props.onClick;
   const rows = useRef(!!props.clickRows);
+  const option = useRef(props.option);
+  option.current = props.option;
 
   useEffect(() => {
-    const c = echarts.init(el.current!, undefined, { renderer: 'canvas' });
-    chart.current = c;
-    if (rows.current) {
-      c.getZr().on('click', (e) => {
-        const at = [e.offsetX, e.offsetY];
-        if (!click.current || !c.containPixel({ gridIndex: 0 }, at)) return;
-        const v = c.convertFromPixel({ gridIndex: 0 }, at) as number[];
-        if (Array.isArray(v) && Number.isFinite(v[1])) click.current({ dataIndex: Math.round(v[1]) });
-      });
-    } else {
-      c.on('click', (p) => click.current?.(p as never));
-    }
-    const ro = new ResizeObserver(() => c.resize());
-    ro.observe(el.current!);
+    const node = el.current!;
+    let live = true;
+    let ro: ResizeObserver | null = null;
+    const job: Job = {
+      visible: !observer,
+      run: () => {
+        if (!live) return;
+        loadECharts().then(({ echarts }) => {
+          if (!live) return;
+          const c = echarts.init(node, undefined, { renderer: 'canvas' });
+          chart.current = c;
+          if (rows.current) {
+            c.getZr().on('click', (e) => {
+              const at = [e.offsetX, e.offsetY];
+              if (!click.current || !c.containPixel({ gridIndex: 0 }, at)) return;
+              const v = c.convertFromPixel({ gridIndex: 0 }, at) as number[];
+              if (Array.isArray(v) && Number.isFinite(v[1])) click.current({ dataIndex: Math.round(v[1]) });
+            });
+          } else {
+            c.on('click', (p) => click.current?.(p as never));
+          }
+          c.setOption(themed(option.current, true), { notMerge: true });
+          // Only a real change of size redraws (the observer also reports the first size).
+          let w = node.clientWidth;
+          let h = node.clientHeight;
+          ro = new ResizeObserver(() => {
+            if (node.clientWidth === w && node.clientHeight === h) return;
+            w = node.clientWidth;
+            h = node.clientHeight;
+            c.resize();
+          });
+          ro.observe(node);
+        });
+      },
+    };
+    (node as HTMLElement & { __chartJob?: Job }).__chartJob = job;
+    jobs.add(job);
+    if (observer) observer.observe(node);
+    else pump();
     return () => {
-      ro.disconnect();
-      c.dispose();
+      live = false;
+      jobs.delete(job);
+      observer?.unobserve(node);
+      ro?.disconnect();
+      chart.current?.dispose();
       chart.current = null;
     };
   }, []);
 
+  // Later options (a refresh, another theme) go to the drawn chart; before it
+  // is drawn, the job above takes the newest option.
+  const drawn = useRef(false);
   useEffect(() => {
-    chart.current?.setOption(themed(props.option), { notMerge: true });
+    if (!drawn.current) {
+      drawn.current = true;
+      return;
+    }
+    chart.current?.setOption(themed(props.option, false), { notMerge: true });
   }, [props.option, theme]);
 
   return <div ref={el} className={props.onClick ? 'chart clickable' : 'chart'} style={{ height: props.height }} role="img" aria-label={props.label} />;

@@ -3,6 +3,7 @@ import type { Point } from '../api/traffic';
 import type { Column } from '../components/DataTable';
 import { formatTime, formatTimeZoned, zoneName } from '../lib/format';
 import type { Zone } from '../lib/urlstate';
+import { separateColors } from '../lib/colors';
 
 // Chart options and the table of the same data (the charts' accessible summary).
 
@@ -18,14 +19,37 @@ export interface LineDef {
   detail?: (p: Point) => string;
 }
 
+// A bucket's latency, or null where it had no requests or no measurement: the
+// lines then leave a gap there instead of dropping to 0 ms.
+export const latencyOf = (p: Point) => (p.requests > 0 && p.latency ? p.latency : null);
+
 export function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+// The grid shrinks so that axis labels and axis names fit inside the chart
+// (containLabel alone leaves the names out, and they were cut off).
+const GRID_FIT = { outerBoundsMode: 'same', outerBoundsContain: 'all' } as const;
+
+// Time axis labels by level: month names with the day ("Sep 29", "Oct 6"),
+// hours and minutes within a day; ECharts applies them in the chart's zone
+// (useUTC), the one chosen in the top bar.
+export const TIME_LABELS = {
+  year: '{yyyy}',
+  month: '{MMM} {d}',
+  day: '{MMM} {d}',
+  hour: '{HH}:{mm}',
+  minute: '{HH}:{mm}',
+  second: '{HH}:{mm}:{ss}',
+  millisecond: '{HH}:{mm}:{ss}',
+  none: '{MMM} {d} {HH}:{mm}',
+};
+
 export function timeOption(lines: LineDef[], o: { unit: string; tz: Zone; exact: (v: number) => string; axis: (v: number) => string }): EChartsCoreOption {
+  const colors = separateColors(lines.map((l) => ({ key: l.id, color: l.color })));
   return {
     useUTC: o.tz === 'utc',
-    grid: { left: 8, right: 16, top: 56, bottom: 8, containLabel: true },
+    grid: { left: 8, right: 16, top: 56, bottom: 8, ...GRID_FIT },
     legend: { top: 0, left: 0 },
     tooltip: {
       trigger: 'axis',
@@ -42,16 +66,18 @@ export function timeOption(lines: LineDef[], o: { unit: string; tz: Zone; exact:
         return [head, ...rows].join('<br/>');
       },
     },
-    xAxis: { type: 'time', axisLabel: { hideOverlap: true } },
+    xAxis: { type: 'time', axisLabel: { hideOverlap: true, formatter: TIME_LABELS } },
     yAxis: { type: 'value', name: o.unit, nameTextStyle: { align: 'left' }, axisLabel: { formatter: o.axis } },
-    series: lines.map((l) => ({
+    series: lines.map((l, i) => ({
       id: l.id,
       name: l.name,
       type: l.type ?? 'line',
       stack: l.stack,
       showSymbol: l.points.length < 40,
       symbolSize: 5,
-      itemStyle: { color: l.color },
+      // A bucket without a figure (null) is a gap, never a drop to 0.
+      connectNulls: false,
+      itemStyle: { color: colors[i] },
       lineStyle: { width: 2 },
       emphasis: { focus: 'series' },
       data: l.points.map((p) => [Date.parse(p.t), l.get(p)]),
@@ -92,8 +118,11 @@ export interface BarMetric<T> {
 export function barOption<T>(items: T[], label: (i: T) => string, metrics: BarMetric<T>[], o: { unit: string; exact: (v: number) => string; axis: (v: number) => string }): EChartsCoreOption {
   // Horizontal bars, largest at the top: names stay readable however long.
   const shown = [...items].reverse();
+  const names = shown.map(label);
+  // Bars coloured per item get one distinct hue each (see separateColors).
+  const colorsOf = (m: BarMetric<T>) => (typeof m.color === 'function' ? separateColors(shown.map((i, k) => ({ key: names[k], color: (m.color as (i: T) => string)(i) }))) : null);
   return {
-    grid: { left: 8, right: 24, top: metrics.length > 1 ? 40 : 16, bottom: 24, containLabel: true },
+    grid: { left: 8, right: 24, top: metrics.length > 1 ? 40 : 16, bottom: 8, ...GRID_FIT },
     legend: metrics.length > 1 ? { top: 0, left: 0 } : undefined,
     tooltip: {
       trigger: 'axis',
@@ -101,16 +130,19 @@ export function barOption<T>(items: T[], label: (i: T) => string, metrics: BarMe
       formatter: (params: { marker: string; seriesName: string; value: number | null; name: string }[]) =>
         [esc(params[0]?.name ?? ''), ...params.filter((p) => p.value !== null).map((p) => `${p.marker}${esc(p.seriesName)}: <b>${esc(o.exact(p.value as number))}</b>`)].join('<br/>'),
     },
-    xAxis: { type: 'value', name: o.unit, nameLocation: 'middle', nameGap: 26, axisLabel: { formatter: o.axis } },
-    yAxis: { type: 'category', data: shown.map(label), axisLabel: { width: 180, overflow: 'truncate' } },
-    series: metrics.map((m) => ({
-      id: m.id,
-      name: m.name,
-      type: 'bar',
-      stack: m.stack,
-      barMaxWidth: 22,
-      itemStyle: typeof m.color === 'string' ? { color: m.color } : undefined,
-      data: shown.map((i) => ({ value: m.get(i), itemStyle: typeof m.color === 'function' ? { color: m.color(i) } : undefined })),
-    })),
+    xAxis: { type: 'value', name: o.unit, nameLocation: 'middle', nameGap: 28, axisLabel: { formatter: o.axis } },
+    yAxis: { type: 'category', data: names, axisLabel: { width: 180, overflow: 'truncate' } },
+    series: metrics.map((m) => {
+      const colors = colorsOf(m);
+      return {
+        id: m.id,
+        name: m.name,
+        type: 'bar',
+        stack: m.stack,
+        barMaxWidth: 22,
+        itemStyle: typeof m.color === 'string' ? { color: m.color } : undefined,
+        data: shown.map((i, k) => ({ value: m.get(i), itemStyle: colors ? { color: colors[k] } : undefined })),
+      };
+    }),
   };
 }

@@ -1,6 +1,6 @@
 import type { ReactNode } from 'react';
 import type { Dimension, Point, Timeseries, Top, TopItem } from '../api/traffic';
-import type { LineDef } from '../charts/build';
+import { latencyOf, type LineDef } from '../charts/build';
 import type { Unit } from '../charts/ChartPanels';
 import { DataTable, type Column } from '../components/DataTable';
 import { Panel } from '../components/Panel';
@@ -51,13 +51,13 @@ export function statusLines(ts: Timeseries): LineDef[] {
 export function latencyLines(ts: Timeseries): LineDef[] {
   const pts = ts.series[0]?.points ?? [];
   return [
-    { id: 'p50', name: 'p50', color: '#5fa2dd', points: pts, get: (p) => p.latency?.p50 ?? null },
-    { id: 'p95', name: 'p95', color: '#f28e2b', points: pts, get: (p) => p.latency?.p95 ?? null },
-    { id: 'p99', name: 'p99', color: '#e15759', points: pts, get: (p) => p.latency?.p99 ?? null },
+    { id: 'p50', name: 'p50', color: '#5fa2dd', points: pts, get: (p) => latencyOf(p)?.p50 ?? null },
+    { id: 'p95', name: 'p95', color: '#f28e2b', points: pts, get: (p) => latencyOf(p)?.p95 ?? null },
+    { id: 'p99', name: 'p99', color: '#e15759', points: pts, get: (p) => latencyOf(p)?.p99 ?? null },
   ];
 }
 
-export const hasLatency = (p: Point) => (p.requests > 0 ? p.latency?.p95 ?? null : null);
+export const hasLatency = (p: Point) => latencyOf(p)?.p95 ?? null;
 
 // Clicking a bar or line of a dimension that is a global filter sets it.
 export function useFilterClick(dim: 'api' | 'application' | 'tenant') {

@@ -278,12 +278,27 @@ export function BarsPanel<T>(props: {
           ...(second ? [{ id: 'second', name: second, color: props.secondColor ?? '#8b93a1', get: (b: Bar) => b.second ?? 0 }] : []),
         ];
         const o = barOption(bars, (b) => b.label, metrics, { unit: 'log records', exact, axis: formatCount }) as Record<string, unknown>;
-        const option = { ...o, yAxis: { ...(o.yAxis as object), axisLabel: { width: props.labelWidth ?? 220, overflow: 'break', lineHeight: 14 } } };
+        // Grouped bars keep one colour per series (the legend's); the bars
+        // of the categories not selected are faded item by item.
+        const series = (o.series as { itemStyle?: { color?: string }; data: { itemStyle?: { color: string } }[] }[]).map((sr) => {
+          const c = sr.itemStyle?.color;
+          if (!dim || !c) return sr;
+          return { ...sr, data: sr.data.map((d, i) => (bars[bars.length - 1 - i]?.key === props.selected ? d : { ...d, itemStyle: { color: fade(c) } })) };
+        });
+        const option = {
+          ...o,
+          series,
+          // Counts of records: whole numbers on the axis.
+          xAxis: { ...(o.xAxis as object), minInterval: 1 },
+          yAxis: { ...(o.yAxis as object), axisLabel: { width: props.labelWidth ?? 220, overflow: 'break', lineHeight: 14 } },
+        };
+        // Room for every row's label (two lines for long ones), however many bars.
+        const chartHeight = Math.max(height, bars.length * (second ? 36 : 30) + (second ? 100 : 72));
         return (
           <>
             <EChart
               option={option}
-              height={height}
+              height={chartHeight}
               label={`${props.title}: ${bars.map((b) => `${b.label} ${b.count}`).join(', ')}`}
               onClick={props.onClick ? (p) => { const b = bars[bars.length - 1 - p.dataIndex]; if (b) props.onClick!(b); } : undefined}
               clickRows
@@ -315,7 +330,7 @@ export function RecordsPanel(props: { id: string; title: string; subtitle?: Reac
     { id: 'timestamp', header: `Timestamp (${zone})`, value: (r) => r.timestamp, shown: (r) => formatLogTime(r.timestamp, state.tz) },
     ...(props.showLevel ? [{ id: 'level', header: 'Level', value: (r: LogRecord) => r.level, shown: (r: LogRecord) => <span className={`lvl lvl-${levelOf(r.level)}`}>{r.level || 'RAW'}</span> }] : []),
     ...(props.showStatus === false ? [] : [{ id: 'status', header: 'Status', value: (r: LogRecord) => r.status, shown: (r: LogRecord) => (r.code ? `${r.status} (${r.code})` : r.status) }]),
-    ...(props.showApi ? [{ id: 'api', header: 'API', value: (r: LogRecord) => r.api }] : []),
+    ...(props.showApi ? [{ id: 'api', header: 'API', value: (r: LogRecord) => r.api, shown: (r: LogRecord) => <span className="nowrap">{r.api}</span> }] : []),
     { id: 'content', header: 'Content', value: (r) => r.content, shown: (r) => <span className="rec-content" title={r.content.length > 2000 ? r.content.slice(0, 2000) + '…' : r.content}>{firstLine(r.content)}</span> },
   ];
   const go = (p: Paging) => setPg({ key: resetKey, p });
@@ -486,7 +501,29 @@ function ViewerLines({ ctx, id }: { ctx: { record: LogRecord; before: LogRecord[
     const s = sel.current;
     if (!b || !s) return;
     // Centre the chosen line in the viewer and the viewer in the window.
-    s.scrollIntoView({ block: 'center' });
+    const centre = () => s.scrollIntoView({ block: 'center' });
+    centre();
+    // Panels above may still be loading (a link or a reload with record= in
+    // the URL): keep the line in sight while the page's layout settles, until
+    // the reader does something or for a few seconds.
+    const page = b.closest('main') ?? document.body;
+    let done = false;
+    const ro = new ResizeObserver(() => {
+      if (!done) centre();
+    });
+    ro.observe(page);
+    const stop = () => {
+      done = true;
+      ro.disconnect();
+    };
+    const events = ['wheel', 'touchstart', 'keydown', 'pointerdown'] as const;
+    for (const e of events) window.addEventListener(e, stop, { passive: true, once: true });
+    const timer = setTimeout(stop, 4000);
+    return () => {
+      stop();
+      clearTimeout(timer);
+      for (const e of events) window.removeEventListener(e, stop);
+    };
   }, [id, ctx]);
   const lines = [...ctx.before, ctx.record, ...ctx.after];
   return (

@@ -199,9 +199,11 @@ func BenchmarkIngest(b *testing.B) {
 	b.Run("flat-out", func(b *testing.B) { benchIngest(b, 0) })
 }
 
-func benchIngest(b *testing.B, rate float64) {
+// benchIngest runs the ingest benchmark against a server started with env
+// (APILENS_DATABASE_TYPE and APILENS_DATABASE_URL choose its database).
+func benchIngest(b *testing.B, rate float64, env ...string) {
 	bin := build(b)
-	srv := start(b, bin)
+	srv := start(b, bin, env...)
 	defer srv.stop()
 
 	const batch, conns = 1000, 16
@@ -275,9 +277,13 @@ func benchIngest(b *testing.B, rate float64) {
 // BenchmarkSummaryYear measures traffic/summary over 12 months of data
 // from 100 APIs × 1,000 applications: p50 and p99 of 600 queries (no
 // filter, an API, an application, both) after a backfill.
-func BenchmarkSummaryYear(b *testing.B) {
+func BenchmarkSummaryYear(b *testing.B) { benchSummaryYear(b) }
+
+// benchSummaryYear runs the summary benchmark against a server started
+// with env.
+func benchSummaryYear(b *testing.B, env ...string) {
 	bin := build(b)
-	srv := start(b, bin)
+	srv := start(b, bin, env...)
 	defer srv.stop()
 
 	events := int64(500_000)

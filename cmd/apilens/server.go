@@ -22,7 +22,6 @@ import (
 	"github.com/apilens/apilens/ingest"
 	"github.com/apilens/apilens/query"
 	"github.com/apilens/apilens/spool"
-	"github.com/apilens/apilens/store/sqlite"
 	"github.com/apilens/apilens/web"
 )
 
@@ -109,7 +108,7 @@ type Main struct {
 	// (given or generated); empty when the admin kept an earlier one.
 	AdminPassword string
 
-	Store    *sqlite.DB
+	Store    apilens.Store
 	Spool    *spool.Spool
 	Enricher *enrich.Enricher
 	Pipeline *ingest.Pipeline
@@ -147,12 +146,9 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := os.MkdirAll(cfg.Server.DataDir, 0o750); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}
-	if cfg.Database.Type != config.DatabaseSQLite {
-		return fmt.Errorf("database.type %q is not built yet: only sqlite is (see README)", cfg.Database.Type)
-	}
-	db, err := sqlite.Open(ctx, cfg.Database.URL, sqlite.Options{Logger: m.Logger})
+	db, err := openStore(ctx, cfg, m.Logger)
 	if err != nil {
-		return fmt.Errorf("open database %s: %w", cfg.Database.URL, err)
+		return err
 	}
 	m.Store = db
 	if err := m.bootstrapAdmin(ctx); err != nil {
@@ -357,29 +353,10 @@ func (m *Main) startPurge() {
 				return
 			case <-t.C:
 			}
-			m.purgeOnce(ctx)
+			purgeOnce(ctx, m.Config, m.Store, m.Logger)
 			t.Reset(10 * time.Minute)
 		}
 	}()
-}
-
-func (m *Main) purgeOnce(ctx context.Context) {
-	cfg := m.Config
-	now := time.Now()
-	n, err := m.Store.Purge(ctx, now, cfg.Retention.Rollups(),
-		now.Add(-time.Duration(cfg.Retention.RawEvents)), now.Add(-time.Duration(cfg.Ingest.IdempotencyWindow)))
-	if err == nil && cfg.Retention.Logs > 0 {
-		var logs int64
-		logs, err = m.Store.PurgeLogs(ctx, now.Add(-time.Duration(cfg.Retention.Logs)))
-		n += logs
-	}
-	if err != nil {
-		m.Logger.Error("retention purge failed; retrying in 10 minutes", "err", err)
-		return
-	}
-	if n > 0 {
-		m.Logger.Info("retention purge", "rows_deleted", n)
-	}
 }
 
 // spoolLog adapts the spool to the pipeline's Log.

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/apilens/apilens"
-	"github.com/apilens/apilens/store/sqlite"
 	"github.com/apilens/apilens/web"
 )
 
@@ -70,9 +69,9 @@ func runUsers(ctx context.Context, env *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := sqlite.Open(ctx, cfg.Database.URL, sqlite.Options{})
+	db, err := openStore(ctx, cfg, nil)
 	if err != nil {
-		return fmt.Errorf("open database %s: %w", cfg.Database.URL, err)
+		return err
 	}
 	defer db.Close()
 

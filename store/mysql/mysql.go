@@ -187,7 +187,7 @@ func Open(ctx context.Context, opts Options) (_ *DB, err error) {
 			db.sql.Close()
 		}
 	}()
-	if err := db.Ping(ctx); err != nil {
+	if err := db.validate(ctx); err != nil {
 		return nil, fmt.Errorf("open mysql %s: %w", name, err)
 	}
 	if err := db.migrate(ctx); err != nil {
@@ -198,12 +198,17 @@ func Open(ctx context.Context, opts Options) (_ *DB, err error) {
 
 // Ping runs the validation query, bounded by the validation timeout.
 func (db *DB) Ping(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, db.opts.ValidationTimeout)
-	defer cancel()
-	if _, err := db.sql.ExecContext(ctx, db.opts.ValidationQuery); err != nil {
+	if err := db.validate(ctx); err != nil {
 		return fmt.Errorf("ping mysql %s: %w", db.name, err)
 	}
 	return nil
+}
+
+func (db *DB) validate(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, db.opts.ValidationTimeout)
+	defer cancel()
+	_, err := db.sql.ExecContext(ctx, db.opts.ValidationQuery)
+	return err
 }
 
 // Close closes the pool.

@@ -153,7 +153,7 @@ func Open(ctx context.Context, opts Options) (_ *DB, err error) {
 			db.pool.Close()
 		}
 	}()
-	if err := db.Ping(ctx); err != nil {
+	if err := db.validate(ctx); err != nil {
 		return nil, fmt.Errorf("open postgres %s: %w", name, err)
 	}
 	if err := db.migrate(ctx); err != nil {
@@ -164,12 +164,17 @@ func Open(ctx context.Context, opts Options) (_ *DB, err error) {
 
 // Ping runs the validation query, bounded by the validation timeout.
 func (db *DB) Ping(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, db.opts.ValidationTimeout)
-	defer cancel()
-	if _, err := db.pool.Exec(ctx, db.opts.ValidationQuery); err != nil {
+	if err := db.validate(ctx); err != nil {
 		return fmt.Errorf("ping postgres %s: %w", db.name, err)
 	}
 	return nil
+}
+
+func (db *DB) validate(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, db.opts.ValidationTimeout)
+	defer cancel()
+	_, err := db.pool.Exec(ctx, db.opts.ValidationQuery)
+	return err
 }
 
 // Close closes the pool, waiting for connections in use to be released.

@@ -118,6 +118,9 @@ function assertSorted(rows, order, what) {
  */
 async function shot(s, name) {
   const t0 = Date.now();
+  // A key press, as a reader's, ends the Log Viewer's keeping its line in
+  // sight while the page settles (it would scroll back to it).
+  await s.page.keyboard.press('Shift');
   await s.page.evaluate(() => window.scrollTo(0, 0));
   const path = await s.screenshot(name);
   if (process.env.E2E_TIMING) console.log(`timing screenshot ${name}: ${Date.now() - t0} ms`);

@@ -44,6 +44,8 @@ export function RangePicker() {
   }
 
   const custom = !('preset' in state.range);
+  // The chosen preset is marked for screen readers too, not only by colour.
+  const chosen = (id: string) => 'preset' in state.range && state.range.preset === id;
   return (
     <div className="range" ref={box}>
       <button type="button" className="btn range-button" data-testid="range-button" aria-haspopup="dialog" aria-expanded={open} onClick={() => setOpen(!open)}>
@@ -58,7 +60,7 @@ export function RangePicker() {
             <h3>Ranges</h3>
             <p className="muted small">Each ends now.</p>
             {PRESETS.map((p) => (
-              <button key={p.id} type="button" className={'preset' + ('preset' in state.range && state.range.preset === p.id ? ' on' : '')} data-testid={`preset-${p.id}`} onClick={() => pick(p.id)}>
+              <button key={p.id} type="button" className={'preset' + (chosen(p.id) ? ' on' : '')} aria-pressed={chosen(p.id)} data-testid={`preset-${p.id}`} onClick={() => pick(p.id)}>
                 {p.label}
               </button>
             ))}
@@ -67,7 +69,7 @@ export function RangePicker() {
             <h3>Back</h3>
             <p className="muted small">Live windows.</p>
             {BACK_RANGES.map((p) => (
-              <button key={p.id} type="button" className={'preset' + ('preset' in state.range && state.range.preset === p.id ? ' on' : '')} data-testid={`preset-${p.id}`} onClick={() => pick(p.id)}>
+              <button key={p.id} type="button" className={'preset' + (chosen(p.id) ? ' on' : '')} aria-pressed={chosen(p.id)} data-testid={`preset-${p.id}`} onClick={() => pick(p.id)}>
                 {p.label}
               </button>
             ))}

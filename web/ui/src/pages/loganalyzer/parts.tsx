@@ -293,7 +293,7 @@ export function BarsPanel<T>(props: {
           yAxis: { ...(o.yAxis as object), axisLabel: { width: props.labelWidth ?? 220, overflow: 'break', lineHeight: 14 } },
         };
         // Room for every row's label (two lines for long ones), however many bars.
-        const chartHeight = Math.max(height, bars.length * (second ? 36 : 30) + (second ? 100 : 72));
+        const chartHeight = Math.max(height, bars.length * 30 + (second ? 100 : 72));
         return (
           <>
             <EChart

@@ -3,8 +3,11 @@ package bench
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,19 +19,24 @@ import (
 )
 
 // BenchmarkBinaryIngest measures the data-bridge binary transport as a
-// 3.2 gateway drives it: 8 connections, each publishing batches of 200
+// 3.2 gateway drives it: 8 connections (APILENS_BENCH_CONNS), each publishing batches of 200
 // org.wso2.apimgt.statistics.request:3.2.0 events and waiting for the
 // answer before the next (the agent has one batch in flight per
 // connection), over loopback for 20 s (APILENS_BENCH_DURATION). It reports
 // events/s acknowledged (decoded, converted and durable in the spool) and
-// rolled up (counted by traffic/summary).
+// rolled up (counted by traffic/summary). APILENS_BENCH_PROFILE=FILE
+// writes a CPU profile of the server during the run.
 func BenchmarkBinaryIngest(b *testing.B) {
 	bin := build(b)
 	addr := freeAddr(b)
 	srv := start(b, bin, "APILENS_DATABRIDGE_BINARY_ADDR="+addr)
 	defer srv.stop()
 
-	const batch, conns = 200, 8
+	const batch = 200
+	conns := 8
+	if v, err := strconv.Atoi(os.Getenv("APILENS_BENCH_CONNS")); err == nil && v > 0 {
+		conns = v
+	}
 	dur := 20 * time.Second
 	if v, err := time.ParseDuration(os.Getenv("APILENS_BENCH_DURATION")); err == nil {
 		dur = v
@@ -38,6 +46,9 @@ func BenchmarkBinaryIngest(b *testing.B) {
 	t0 := time.Now().Add(-time.Hour)
 
 	mem := srv.sampleMemory()
+	if path := os.Getenv("APILENS_BENCH_PROFILE"); path != "" {
+		go srv.profile(b, path, dur-2*time.Second)
+	}
 	var acked, seq atomic.Int64
 	var wg sync.WaitGroup
 	begin := time.Now()
@@ -86,6 +97,28 @@ func BenchmarkBinaryIngest(b *testing.B) {
 	b.ReportMetric(heap, "peak_Go_heap_MB")
 	fmt.Printf("binary data-bridge ingest, %d connections, batches of %d: %d events in %.1fs: %.0f events/s decoded and acknowledged (durable), all rolled up %.1fs after the last acknowledgement (%.0f events/s end to end); peak RSS %.0f MB\n",
 		conns, batch, n, ackTime.Seconds(), float64(n)/ackTime.Seconds(), (rollTime - ackTime).Seconds(), float64(n)/rollTime.Seconds(), rss)
+}
+
+// profile writes a CPU profile of the server over the next d to path, for
+// `go tool pprof`: where the time of a run goes.
+func (s *server) profile(b *testing.B, path string, d time.Duration) {
+	req, _ := http.NewRequest("GET", fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", s.base, int(d.Seconds())), nil)
+	req.SetBasicAuth(user, password)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		b.Error(err)
+		return
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		b.Error(err)
+		return
+	}
+	defer f.Close()
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		b.Error(err)
+	}
 }
 
 func freeAddr(b *testing.B) string {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/apilens/apilens"
 	"github.com/apilens/apilens/databridge"
+	"github.com/apilens/apilens/databridge/thrift"
 	"github.com/apilens/apilens/ingest"
 	"github.com/apilens/apilens/web"
 )
@@ -27,23 +28,42 @@ func (m *Main) openDatabridge(logs *ingest.LogIngester) error {
 		},
 		Logger: m.Logger,
 	})
-	if dc.BinaryAddr == "" && dc.BinaryTLSAddr == "" {
-		return nil
-	}
 	var tlsConfig *tls.Config
-	if dc.BinaryTLSAddr != "" {
+	if dc.BinaryTLSAddr != "" || dc.ThriftTLSAddr != "" {
 		var err error
 		if tlsConfig, err = m.databridgeTLS(); err != nil {
 			return err
 		}
 	}
-	m.Binary = databridge.NewBinaryServer(m.DatabridgeCore, databridge.BinaryOptions{
-		Addr:      dc.BinaryAddr,
-		TLSAddr:   dc.BinaryTLSAddr,
-		TLSConfig: tlsConfig,
-		Limits:    databridge.Limits{MaxFrameBytes: int(cfg.Ingest.MaxBodyBytes)},
-	})
-	return m.Binary.Open()
+	if dc.BinaryAddr != "" || dc.BinaryTLSAddr != "" {
+		m.Binary = databridge.NewBinaryServer(m.DatabridgeCore, databridge.BinaryOptions{
+			Addr:      dc.BinaryAddr,
+			TLSAddr:   dc.BinaryTLSAddr,
+			TLSConfig: tlsConfig,
+			Limits:    databridge.Limits{MaxFrameBytes: int(cfg.Ingest.MaxBodyBytes)},
+		})
+		if err := m.Binary.Open(); err != nil {
+			return err
+		}
+	}
+	if dc.ThriftAddr == "" && dc.ThriftTLSAddr == "" {
+		return nil
+	}
+	// Thrift, as the real receiver: the secure service (connect) on the TLS
+	// port, the event service (publish) on the plain one.
+	m.Thrift = thrift.NewServer(thrift.Options{Core: m.DatabridgeCore, Logger: m.Logger, TLSConfig: tlsConfig,
+		MaxMessageSize: int32(min(int64(cfg.Ingest.MaxBodyBytes), 1<<30))})
+	if dc.ThriftAddr != "" {
+		if err := m.Thrift.Listen(dc.ThriftAddr, false); err != nil {
+			return fmt.Errorf("data-bridge Thrift listener: %w", err)
+		}
+	}
+	if dc.ThriftTLSAddr != "" {
+		if err := m.Thrift.Listen(dc.ThriftTLSAddr, true); err != nil {
+			return fmt.Errorf("data-bridge Thrift TLS listener: %w", err)
+		}
+	}
+	return nil
 }
 
 // databridgeTLS returns the TLS configuration of the data-bridge's TLS

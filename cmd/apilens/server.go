@@ -18,6 +18,7 @@ import (
 	"github.com/apilens/apilens"
 	"github.com/apilens/apilens/config"
 	"github.com/apilens/apilens/databridge"
+	"github.com/apilens/apilens/databridge/thrift"
 	"github.com/apilens/apilens/enrich"
 	"github.com/apilens/apilens/ingest"
 	"github.com/apilens/apilens/query"
@@ -115,11 +116,12 @@ type Main struct {
 	Web      *web.Server
 
 	// DatabridgeCore is the data-bridge receivers' shared state (sessions,
-	// stream definitions); Binary is the binary transport, nil when both of
-	// its addresses are "". Binary.Addr and Binary.TLSAddr give the bound
-	// addresses (tests listen on port 0).
+	// stream definitions); Binary and Thrift are the two transports, nil
+	// when both of their addresses are "". Their Addr and TLSAddr give the
+	// bound addresses (tests listen on port 0).
 	DatabridgeCore      *databridge.Core
 	Binary              *databridge.BinaryServer
+	Thrift              *thrift.Server
 	databridgeTLSConfig *tls.Config
 
 	stopPurge context.CancelFunc
@@ -270,6 +272,9 @@ func (m *Main) Close() error {
 	var errs []error
 	if m.Binary != nil {
 		errs = append(errs, m.Binary.Close())
+	}
+	if m.Thrift != nil {
+		errs = append(errs, m.Thrift.Close())
 	}
 	if m.Web != nil {
 		errs = append(errs, m.Web.Close())

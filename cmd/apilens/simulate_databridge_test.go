@@ -17,11 +17,18 @@ import (
 )
 
 // TestSimulateOverDatabridge runs `apilens simulate --receiver-urls …`
-// against a real server: the publisher logs in on the TLS listener
-// (trusting the certificate generated in the data directory, --ca-file)
-// and publishes on the plain one; traffic/summary then counts exactly
-// the events simulate made, as 3.x stream events turn back into them.
+// against a real server, over the binary and the Thrift transport: the
+// publisher logs in on the TLS listener (trusting the certificate
+// generated in the data directory, --ca-file) and publishes on the plain
+// one; traffic/summary then counts exactly the events simulate made, as
+// 3.x stream events turn back into them.
 func TestSimulateOverDatabridge(t *testing.T) {
+	for _, transport := range []string{"binary", "thrift"} {
+		t.Run(transport, func(t *testing.T) { testSimulateOverDatabridge(t, transport) })
+	}
+}
+
+func testSimulateOverDatabridge(t *testing.T, transport string) {
 	dir := t.TempDir()
 	m := startServer(t, dir, nil)
 	defer m.Close()
@@ -52,13 +59,17 @@ func TestSimulateOverDatabridge(t *testing.T) {
 
 	// The auth URL is the TLS listener, named localhost as the generated
 	// certificate is.
-	_, tlsPort, _ := strings.Cut(m.Binary.TLSAddr().String(), "127.0.0.1:")
+	plain, secure := m.Binary.Addr(), m.Binary.TLSAddr()
+	if transport == "thrift" {
+		plain, secure = m.Thrift.Addr(), m.Thrift.TLSAddr()
+	}
+	_, tlsPort, _ := strings.Cut(secure.String(), "127.0.0.1:")
 	var stderr bytes.Buffer
 	env := &cmdEnv{stdout: &stderr, stderr: &stderr, getenv: func(string) string { return "" }, environ: func() []string { return nil }}
 	err := runSimulate(ctx, env, []string{
-		"--receiver-urls", "tcp://" + m.Binary.Addr().String(),
+		"--receiver-urls", "tcp://" + plain.String(),
 		"--auth-urls", "ssl://localhost:" + tlsPort,
-		"--transport", "binary", "--ca-file", filepath.Join(dir, databridge.CertFile),
+		"--transport", transport, "--ca-file", filepath.Join(dir, databridge.CertFile),
 		"--user", "gw", "--password", "gw-password",
 		"--seed", "7", "--apis", "10", "--applications", "30", "--batch", "200",
 		"--count", "3000", "--backfill-from", from.Format(time.RFC3339), "--backfill-to", to.Format(time.RFC3339),

@@ -100,6 +100,12 @@ export class ApilensServer {
           ...process.env,
           APILENS_ADMIN_USER: this.admin.name,
           APILENS_ADMIN_PASSWORD: this.admin.password,
+          // The data-bridge receivers' fixed default ports may be taken on
+          // a developer's machine; the suite does not use them.
+          APILENS_DATABRIDGE_BINARY_ADDR: '127.0.0.1:0',
+          APILENS_DATABRIDGE_BINARY_TLS_ADDR: '127.0.0.1:0',
+          APILENS_DATABRIDGE_THRIFT_ADDR: '127.0.0.1:0',
+          APILENS_DATABRIDGE_THRIFT_TLS_ADDR: '127.0.0.1:0',
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       },

@@ -51,7 +51,7 @@ test-short:
 # Micro-benchmarks of the hot paths, then the end-to-end figures of the
 # README's Performance section (a real server over loopback).
 bench: build
-	$(GO) test -run '^$$' -bench . -benchtime 2s ./ ./ingest/ ./rollup/ ./sketch/ ./spool/ ./store/sqlite/ ./simulate/ ./loganalyzer/
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./ ./ingest/ ./rollup/ ./sketch/ ./spool/ ./store/sqlite/ ./simulate/ ./loganalyzer/ ./databridge/
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./bench/
 
 # Run each fuzz target for a while (CI runs only their seed corpora).
@@ -64,6 +64,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzRecover -fuzztime $(FUZZTIME) ./spool/
 	$(GO) test -run '^$$' -fuzz FuzzParser -fuzztime $(FUZZTIME) ./loganalyzer/
 	$(GO) test -run '^$$' -fuzz FuzzParseJSON -fuzztime $(FUZZTIME) ./loganalyzer/
+	$(GO) test -run '^$$' -fuzz FuzzDecodeFrame -fuzztime $(FUZZTIME) ./databridge/
 
 clean:
 	rm -rf bin $(UI)/node_modules $(UI)/e2e/node_modules

@@ -24,6 +24,7 @@ const (
 	FramePublish FrameType = 2 // sidLen:i32 sid count:i32 event*
 )
 
+// String names the frame type, for errors.
 func (t FrameType) String() string {
 	switch t {
 	case FrameLogin:
@@ -244,6 +245,7 @@ type RemoteError struct {
 	Class, Message string
 }
 
+// Error returns the class and the message.
 func (e *RemoteError) Error() string { return e.Class + ": " + e.Message }
 
 // Unwrap returns the Core error kind of the exception class, or nil.

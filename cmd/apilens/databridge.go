@@ -12,6 +12,9 @@ import (
 	"github.com/apilens/apilens/web"
 )
 
+// The pipeline is what the data-bridge Core submits events to.
+var _ databridge.EventSink = (*ingest.Pipeline)(nil)
+
 // openDatabridge starts the WSO2 data-bridge receivers of [databridge]:
 // one Core (sessions, stream definitions) shared by every listener, so a
 // gateway may log in on a TLS port and publish on a plain one.

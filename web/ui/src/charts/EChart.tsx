@@ -4,16 +4,17 @@ import { useTheme } from '../theme';
 
 // ECharts (about half a megabyte) is not part of any page's chunk: a page shows
 // its KPI tiles and tables as soon as its data is in, and its charts draw when
-// the library has arrived. The download starts as soon as a page that has
-// charts is loaded, in parallel with that page's data requests.
+// the library has arrived. It loads when the browser is first idle after a page
+// with charts opened (typically while that page's data requests are under
+// way), or when the first chart is due, whichever comes first.
 type Lib = typeof import('./echarts');
 let lib: Promise<Lib> | null = null;
 export function loadECharts(): Promise<Lib> {
-  return (lib ??= import('./echarts'));
+  return (lib ??= import('./echarts').catch((e) => {
+    lib = null; // a later chart tries again
+    throw e;
+  }));
 }
-loadECharts().catch(() => {
-  lib = null; // a later chart tries again
-});
 
 // Charts are drawn one per task, those in (or near) the viewport first, the
 // others when the browser is idle: the page stays responsive while they draw,
@@ -43,6 +44,8 @@ function pump(): void {
   if (visible) setTimeout(next, 0);
   else idle(next);
 }
+
+idle(() => void loadECharts().catch(() => undefined));
 
 const observer =
   typeof IntersectionObserver === 'function'

@@ -48,7 +48,7 @@ func postgresOptions(db config.DatabaseConfig, logger *slog.Logger) postgres.Opt
 func mysqlOptions(db config.DatabaseConfig, logger *slog.Logger) mysql.Options {
 	return mysql.Options{
 		URL: db.URL, User: db.User, Password: db.Password.Reveal(),
-		MaxConns: db.MaxPoolSize, MinIdle: db.MinIdle, IdleTimeout: time.Duration(db.IdleTimeout),
+		MaxConns: db.MaxPoolSize, IdleTimeout: time.Duration(db.IdleTimeout),
 		ValidationQuery: db.ValidationQuery, ValidationTimeout: time.Duration(db.ValidationTimeout),
 		Logger: logger,
 	}

@@ -58,11 +58,9 @@ type Options struct {
 	Password string
 	// MaxConns bounds the pool; 0 means 10.
 	MaxConns int
-	// MinIdle is not honored as such: database/sql keeps no minimum of
-	// idle connections, only a maximum, which is MaxConns so a busy pool
-	// keeps its connections; idle ones close after IdleTimeout.
-	MinIdle int
 	// IdleTimeout closes connections idle for longer; 0 means a minute.
+	// (database/sql keeps no minimum of idle connections, only a maximum,
+	// which is MaxConns so that a busy pool keeps its connections.)
 	IdleTimeout time.Duration
 	// ValidationQuery is what Ping runs; "" means "SELECT 1".
 	ValidationQuery string
@@ -218,9 +216,6 @@ func (db *DB) Close() error {
 	}
 	return nil
 }
-
-// String returns the database's host, port and name.
-func (db *DB) String() string { return "mysql " + db.name }
 
 // inTx runs fn in a transaction, committed if fn returns nil.
 func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {

@@ -182,6 +182,3 @@ func (db *DB) Close() error {
 	db.pool.Close()
 	return nil
 }
-
-// String returns the database's host, port and name.
-func (db *DB) String() string { return "postgres " + db.name }

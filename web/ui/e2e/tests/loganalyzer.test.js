@@ -23,6 +23,12 @@ let wide; // a fixed range holding every record posted before the tests: {from, 
 
 const TOKEN_PAGE = '/loganalyzer/token-errors';
 const PAGES = ['overview', 'app-errors', 'deployments', 'login-errors', 'api-failures', 'token-errors', 'live'];
+// API failures of a third gateway: [API, lines, message].
+const FAILURES = [
+  ['admin--PizzaShackAPI:v1.0.0', 4, 'Error while building message'],
+  ['e2e--OrdersAPI:v2.0.0', 3, 'Error while building Passthrough stream'],
+  ['e2e--WeatherAPI:v1.0.0', 2, 'Error while building message'],
+];
 // Raw lines no carbon layout matches (kept as unparsed records).
 const GARBAGE = ['%%% not a log line %%%', 'random text without a timestamp', '<html>502 Bad Gateway</html>'];
 
@@ -52,6 +58,16 @@ before(async () => {
   // The middle five days: no record there is near a source's ends.
   range = { from: iso(new Date(logs.from.getTime() + 24 * 3600e3)), to: iso(new Date(logs.to.getTime() - 24 * 3600e3)) };
   wide = { from: logs.fromISO, to: iso(new Date(Math.ceil(Date.now() / 3600e3) * 3600e3 + 3600e3)) };
+  // API failures are rare in the simulated logs (a few a week, often of one
+  // API): a third gateway's log adds some of three APIs in the middle days.
+  const failures = [];
+  const at0 = Date.parse(range.from) + 48 * 3600e3;
+  // In time order: each API ten 7-minute steps after the one before.
+  FAILURES.forEach(([api, n, message], k) => {
+    for (let i = 0; i < n; i++) failures.push(carbonLine(new Date(at0 + (k * 10 + i) * 7 * 60e3), 'ERROR', `API_LOGGER.${api}`, `${message}. Read timed out (e2e)`));
+  });
+  const posted = await postCarbon(server, 'e2e-gw', failures);
+  assert.equal(posted.accepted, failures.length, `the API failure lines are stored: ${JSON.stringify(posted)}`);
   console.log(`# server ${server.base}, ${logs.lines} log lines over ${logs.fromISO} … ${logs.toISO}, seeded in ${Date.now() - t0} ms; range ${range.from} … ${range.to}`);
   let noBrowser = checkChromium();
   if (!noBrowser && !(await server.uiBuilt())) noBrowser = UI_NOT_BUILT;

@@ -67,8 +67,14 @@ func (db *DB) ApplyFlush(ctx context.Context, f *apilens.Flush) (err error) {
 	var ids []int64
 	var collisions int
 	err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-		// Flushes take turns: see package sqlstore.
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(flushLock)); err != nil {
+		// Flushes take turns: see package sqlstore. Every statement of a
+		// flush looks rows up by primary key from a sorted array of keys,
+		// for which a nested loop over the primary key is right at any
+		// size; the planner, which cannot see how long the arrays are
+		// and may have no statistics yet, would otherwise hash-join them
+		// against a scan of the whole table.
+		if _, err := tx.Exec(ctx, fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d);
+			SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off`, int64(flushLock))); err != nil {
 			return fmt.Errorf("wait for other flushes: %w", err)
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO stream_offsets (stream, "offset") VALUES ($1, $2)

@@ -11,7 +11,8 @@
 
 -- Rollups: one row per family, granularity, bucket and dimension tuple,
 -- keyed by a 64-bit hash of the tuple so the key stays narrow however long
--- the values are. The index on the first dimension holds a prefix of it.
+-- the values are. The index on the first dimension holds a prefix of it,
+-- and leads with it, as on PostgreSQL.
 CREATE TABLE IF NOT EXISTS rollups (
 	family                     SMALLINT NOT NULL,
 	gran                       SMALLINT NOT NULL,
@@ -44,7 +45,7 @@ CREATE TABLE IF NOT EXISTS rollups (
 	resp_sketch                MEDIUMBLOB,
 	backend_sketch             MEDIUMBLOB,
 	PRIMARY KEY (family, gran, bucket, key_hash),
-	KEY rollups_d0 (family, gran, d0(200), bucket)
+	KEY rollups_d0 (d0(200), family, gran, bucket)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE={{collation}} ROW_FORMAT=DYNAMIC;
 
 -- Raw events as compressed batches covering [min_time, max_time].

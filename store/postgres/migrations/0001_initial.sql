@@ -44,8 +44,10 @@ CREATE TABLE rollups (
 -- Filters on the first dimension (the API, the application, …). A B-tree
 -- entry must fit in a third of a page, and a value may be 1024 characters
 -- of four bytes each: the index holds a prefix, and queries compare the
--- prefix and then the whole value.
-CREATE INDEX rollups_d0 ON rollups (family, gran, left(d0, 200), bucket);
+-- prefix and then the whole value. The value leads, so that this index is
+-- of no use to lookups by primary key: without statistics (a new table)
+-- the planner would otherwise take it for them, on family and gran alone.
+CREATE INDEX rollups_d0 ON rollups (left(d0, 200), family, gran, bucket);
 
 -- Raw events as compressed batches covering [min_time, max_time].
 CREATE TABLE raw_batches (

@@ -56,9 +56,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// testURL returns the DSN of a new, empty database. Without a server, the
+// needServer connects to the server once per run. Without a server, the
 // test skips, unless CI=true, where it fails.
-func testURL(t testing.TB) string {
+func needServer(t testing.TB) {
 	t.Helper()
 	s := &testServer
 	dsn := os.Getenv("APILENS_TEST_MYSQL_URL")
@@ -93,6 +93,13 @@ func testURL(t testing.TB) string {
 		}
 		t.Skipf("no MySQL or MariaDB at %s (%v): start one, or set APILENS_TEST_MYSQL_URL to a DSN (user:password@tcp(host:3306)/db) of a user who may create databases", dsn, s.err)
 	}
+}
+
+// testURL returns the DSN of a new, empty database.
+func testURL(t testing.TB) string {
+	t.Helper()
+	s := &testServer
+	needServer(t)
 	s.mu.Lock()
 	name := fmt.Sprintf("%s_%d", s.prefix, len(s.dbs)+1)
 	s.dbs = append(s.dbs, name)
@@ -115,6 +122,7 @@ func open(t testing.TB, u string) *DB {
 }
 
 func TestConformance(t *testing.T) {
+	needServer(t)
 	storetest.RunAll(t, func(t *testing.T) apilens.Store { return open(t, testURL(t)) })
 }
 

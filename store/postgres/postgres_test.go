@@ -57,9 +57,10 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// testURL returns the URL of a new, empty schema in the tests' database.
-// Without a server, the test skips, unless CI=true, where it fails.
-func testURL(t testing.TB) string {
+// needServer connects to the server once per run and creates the tests'
+// database. Without a server, the test skips, unless CI=true, where it
+// fails.
+func needServer(t testing.TB) {
 	t.Helper()
 	s := &testServer
 	s.once.Do(func() {
@@ -94,6 +95,13 @@ func testURL(t testing.TB) string {
 		}
 		t.Skipf("no PostgreSQL at %s (%v): start one, or set APILENS_TEST_POSTGRES_URL to a server where the user may create databases", redact(s.admin), s.err)
 	}
+}
+
+// testURL returns the URL of a new, empty schema in the tests' database.
+func testURL(t testing.TB) string {
+	t.Helper()
+	s := &testServer
+	needServer(t)
 	s.mu.Lock()
 	s.n++
 	schema := fmt.Sprintf("t%d", s.n)
@@ -138,6 +146,7 @@ func open(t testing.TB, u string) *DB {
 }
 
 func TestConformance(t *testing.T) {
+	needServer(t)
 	storetest.RunAll(t, func(t *testing.T) apilens.Store { return open(t, testURL(t)) })
 }
 

@@ -22,7 +22,7 @@ import (
 )
 
 func init() {
-	register("ship", "tail wso2carbon.log files and post their lines to a server's log analyzer", runShip)
+	register("ship", "tail gateway log files (wso2carbon.log, apim_metrics.log) and post them to a server", runShip)
 }
 
 // Shipping limits and pace.
@@ -37,12 +37,20 @@ const (
 	shipIdle = time.Second
 )
 
-const shipUsage = `--format carbon --source NAME [--url URL --user U --password P | --token T] [--state-dir DIR] [--once] FILE…
+const shipUsage = `--format carbon|apim-metrics [--source NAME] [--url URL --user U --password P | --token T] [--state-dir DIR] [--once] FILE…
 
-Tails each FILE (a wso2carbon.log) and posts its lines to URL/api/v1/logs
-under the source NAME. A record and its stack trace always go in the same
-post. A file renamed and recreated, or truncated, is noticed and read from
-its start, after the rest of the old file is sent.
+With --format carbon, tails each FILE (a wso2carbon.log) and posts its
+lines to URL/api/v1/logs under the source NAME (required). A record and
+its stack trace always go in the same post.
+
+With --format apim-metrics, tails each FILE (a 4.x gateway's
+apim_metrics.log) and posts the events of its apim:response and
+apim:faulty lines to URL/api/v1/events, up to 1,000 a post; the file's
+other lines are skipped, and a line that cannot be read, or an event the
+server rejects, is logged with its file and line number and passed over.
+
+A file renamed and recreated, or truncated, is noticed and read from its
+start, after the rest of the old file is sent.
 
 Offsets: each FILE's position is kept in FILE.apilens-offset (or in
 DIR/<FILE's name>.apilens-offset with --state-dir), rewritten after every
@@ -51,9 +59,9 @@ acknowledged line is lost or sent twice.`
 
 func runShip(ctx context.Context, env *cmdEnv, args []string) error {
 	fs := newFlagSet(env, "ship", shipUsage)
-	format := fs.String("format", "carbon", "line format: carbon (wso2carbon.log); apim-metrics is not supported yet")
-	source := fs.String("source", "", "the source the lines are stored under (the gateway's name); required")
-	url := fs.String("url", "http://127.0.0.1:9090", "server base URL; lines go to URL/api/v1/logs")
+	format := fs.String("format", "carbon", "line format: carbon (wso2carbon.log) or apim-metrics (a 4.x gateway's apim_metrics.log)")
+	source := fs.String("source", "", "the source the lines are stored under (the gateway's name); required for carbon")
+	url := fs.String("url", "http://127.0.0.1:9090", "server base URL; lines go to URL/api/v1/logs, events to URL/api/v1/events")
 	user := fs.String("user", "", "publisher account for HTTP Basic auth (default $APILENS_ADMIN_USER)")
 	password := fs.String("password", "", "its password (default $APILENS_ADMIN_PASSWORD)")
 	token := fs.String("token", "", "bearer API token, instead of --user and --password")
@@ -62,16 +70,14 @@ func runShip(ctx context.Context, env *cmdEnv, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	switch *format {
-	case "carbon":
-	case "apim-metrics":
-		return errors.New("ship: --format apim-metrics is not supported yet; use carbon")
-	default:
+	if *format != shipCarbon && *format != shipMetrics {
 		fmt.Fprintf(env.stderr, "apilens ship: --format %q is not one of carbon, apim-metrics\n", *format)
 		fs.Usage()
 		return errUsage
 	}
-	if *source == "" || fs.NArg() == 0 {
+	// apimMetrics events carry their own API, application and gateway:
+	// they need no source to be stored under.
+	if (*source == "" && *format == shipCarbon) || fs.NArg() == 0 {
 		fmt.Fprintln(env.stderr, "apilens ship: --source and at least one FILE are required")
 		fs.Usage()
 		return errUsage
@@ -82,20 +88,27 @@ func runShip(ctx context.Context, env *cmdEnv, args []string) error {
 	if *password == "" {
 		*password = env.getenv("APILENS_ADMIN_PASSWORD")
 	}
-	logger := slog.New(slog.NewTextHandler(env.stderr, nil)).With("component", "ship", "source", *source)
+	logger := slog.New(slog.NewTextHandler(env.stderr, nil)).With("component", "ship", "format", *format)
+	if *source != "" {
+		logger = logger.With("source", *source)
+	}
 	sh := &shipper{
+		format: *format,
 		source: *source,
 		once:   *once,
 		logger: logger,
 		client: &simulate.LogClient{URL: *url, User: *user, Password: *password, Token: *token},
+		events: &eventClient{URL: *url, User: *user, Password: *password, Token: *token},
+		bad:    lineLog{logger: logger},
 	}
-	if !*once {
-		// Following a file is a service: it outlasts any outage.
-		sh.client.MaxRetries = -1
-	}
-	sh.client.OnRetry = func(err error, wait time.Duration) {
+	onRetry := func(err error, wait time.Duration) {
 		sh.retries.Add(1)
 		logger.Warn("post failed; retrying", "err", err, "in", wait.Round(time.Millisecond))
+	}
+	sh.client.OnRetry, sh.events.OnRetry = onRetry, onRetry
+	if !*once {
+		// Following a file is a service: it outlasts any outage.
+		sh.client.MaxRetries, sh.events.MaxRetries = -1, -1
 	}
 	for _, path := range fs.Args() {
 		state := path + ".apilens-offset"
@@ -104,9 +117,14 @@ func runShip(ctx context.Context, env *cmdEnv, args []string) error {
 		}
 		sh.files = append(sh.files, &tailer{sh: sh, path: path, statePath: state})
 	}
-	fmt.Fprintf(env.stderr, "Shipping %d file(s) as %q to %s/api/v1/logs.\n", len(sh.files), *source, *url)
+	if *format == shipMetrics {
+		fmt.Fprintf(env.stderr, "Shipping the apimMetrics events of %d file(s) to %s.\n", len(sh.files), sh.events.endpoint())
+	} else {
+		fmt.Fprintf(env.stderr, "Shipping %d file(s) as %q to %s/api/v1/logs.\n", len(sh.files), *source, *url)
+	}
 	stop := sh.progress(env.stderr)
 	err := sh.run(ctx)
+	sh.bad.flush()
 	stop()
 	if err != nil {
 		return fmt.Errorf("ship: %w", err)
@@ -114,15 +132,33 @@ func runShip(ctx context.Context, env *cmdEnv, args []string) error {
 	return nil
 }
 
-// shipper ships a set of files under one source.
+// The formats ship reads.
+const (
+	shipCarbon  = "carbon"
+	shipMetrics = "apim-metrics"
+)
+
+// shipper ships a set of files of one format (and, for carbon, one
+// source).
 type shipper struct {
+	format string
 	source string
 	once   bool
 	logger *slog.Logger
-	client *simulate.LogClient
+	client *simulate.LogClient // carbon
+	events *eventClient        // apim-metrics
 	files  []*tailer
 
-	sent, acked, retries atomic.Int64 // lines
+	// Lines for carbon, events for apim-metrics.
+	sent, acked, retries atomic.Int64
+	// apim-metrics only: events the server rejected, lines that could not
+	// be read, lines of other kinds than response and faulty, and lines
+	// that are no apimMetrics lines.
+	rejected, badLines, skipped, other atomic.Int64
+
+	// Files are polled one at a time: they share the scratch space.
+	metrics metricsScratch
+	bad     lineLog
 }
 
 // run polls every file until ctx ends, or, with once, until every file
@@ -168,6 +204,10 @@ func (sh *shipper) progress(w io.Writer) func() {
 	var wg sync.WaitGroup
 	start := time.Now()
 	line := func(rate float64) string {
+		if sh.format == shipMetrics {
+			return fmt.Sprintf("%.0f events/s, %d events sent, %d accepted, %d rejected, %d bad lines, %d other lines, %d of other kinds, %d retries",
+				rate, sh.sent.Load(), sh.acked.Load(), sh.rejected.Load(), sh.badLines.Load(), sh.other.Load(), sh.skipped.Load(), sh.retries.Load())
+		}
 		return fmt.Sprintf("%.0f lines/s, %d lines sent, %d acknowledged, %d retries", rate, sh.sent.Load(), sh.acked.Load(), sh.retries.Load())
 	}
 	wg.Go(func() {
@@ -208,6 +248,9 @@ type shipState struct {
 	Inode  uint64 `json:"inode"`
 	Head   string `json:"head"` // sha256 of the first min(headLen, offset) bytes
 	Offset int64  `json:"offset"`
+	// Lines is the number of lines before Offset, so that a restarted
+	// ship still names a bad line by its number.
+	Lines int64 `json:"lines,omitempty"`
 }
 
 const headLen = 256
@@ -221,6 +264,7 @@ type tailer struct {
 	f               *os.File
 	fi              os.FileInfo // of f
 	off             int64       // acknowledged bytes of f
+	line            int64       // lines of f before off
 	buf             []byte      // f's bytes from off on, read and not yet acknowledged
 	head            string      // digest of f's first bytes, once known
 	changed         time.Time   // when f last grew
@@ -245,7 +289,7 @@ func (t *tailer) open() error {
 	}
 	if st.Offset > 0 {
 		if f, fi := t.find(st); f != nil {
-			t.f, t.fi, t.off = f, fi, st.Offset
+			t.f, t.fi, t.off, t.line = f, fi, st.Offset, st.Lines
 			if !sameAsPath(t.path, fi) {
 				t.sh.logger.Info("finishing the rotated file first", "file", f.Name(), "offset", st.Offset)
 			}
@@ -315,7 +359,7 @@ func (t *tailer) openPath() error {
 		f.Close()
 		return fmt.Errorf("stat %q: %w", t.path, err)
 	}
-	t.f, t.fi, t.off, t.buf, t.head, t.changed = f, fi, 0, t.buf[:0], "", time.Now()
+	t.f, t.fi, t.off, t.line, t.buf, t.head, t.changed = f, fi, 0, 0, t.buf[:0], "", time.Now()
 	return nil
 }
 
@@ -353,13 +397,17 @@ func (t *tailer) poll(ctx context.Context) error {
 				continue
 			}
 		}
-		idle := atEnd && (t.draining || t.sh.once || time.Since(t.changed) >= shipIdle)
+		// An apimMetrics line is whole at its newline: only carbon waits
+		// for quiet before taking the last line read as complete.
+		quiet := t.sh.format == shipCarbon && time.Since(t.changed) >= shipIdle
+		idle := atEnd && (t.draining || t.sh.once || quiet)
 		if err := t.send(ctx, idle); err != nil {
 			return err
 		}
 		if len(t.buf) >= shipReadBytes {
 			// One "record" bigger than a read is no carbon record (the
-			// server keeps 64 KiB of one): cut it where the read ends.
+			// server keeps 64 KiB of one) nor metrics line: cut it where
+			// the read ends.
 			if err := t.send(ctx, true); err != nil {
 				return err
 			}
@@ -414,7 +462,7 @@ func (t *tailer) rotated() (bool, error) {
 	}
 	if fi.Size() < t.off+int64(len(t.buf)) {
 		t.sh.logger.Warn("file truncated; reading it from the start", "file", t.path, "size", fi.Size(), "offset", t.off+int64(len(t.buf)))
-		t.off, t.buf, t.head, t.fi = 0, t.buf[:0], "", fi
+		t.off, t.line, t.buf, t.head, t.fi = 0, 0, t.buf[:0], "", fi
 		return false, t.save()
 	}
 	t.fi = fi
@@ -432,10 +480,18 @@ func (t *tailer) batchKey(body []byte) string {
 	return "ship-" + hex.EncodeToString(h.Sum(nil)[:16])
 }
 
-// send posts the records in buf that are complete, in batches, and moves
-// the offset past each acknowledged batch. A record is complete when the
-// next one has started; with idle, everything read is.
+// send posts what buf holds that is complete, in batches, and moves the
+// offset past each acknowledged batch.
 func (t *tailer) send(ctx context.Context, idle bool) error {
+	if t.sh.format == shipMetrics {
+		return t.sendMetrics(ctx, idle)
+	}
+	return t.sendCarbon(ctx, idle)
+}
+
+// sendCarbon posts the records in buf that are complete. A record is
+// complete when the next one has started; with idle, everything read is.
+func (t *tailer) sendCarbon(ctx context.Context, idle bool) error {
 	cuts := t.cuts(idle)
 	start, startLines := 0, 0
 	for len(cuts) > 0 {
@@ -461,13 +517,7 @@ func (t *tailer) send(ctx context.Context, idle bool) error {
 			t.sh.logger.Debug("lines no layout matched, kept raw", "count", ack.Unparsed)
 		}
 		t.sh.acked.Add(int64(lines))
-		t.off += int64(c.off - start)
-		if t.head == "" || t.off <= headLen {
-			if t.head, err = digestHead(t.f, t.off); err != nil {
-				return fmt.Errorf("read %q: %w", t.f.Name(), err)
-			}
-		}
-		if err := t.save(); err != nil {
+		if err := t.advance(c.off-start, lines); err != nil {
 			return err
 		}
 		start, startLines = c.off, c.lines
@@ -475,6 +525,20 @@ func (t *tailer) send(ctx context.Context, idle bool) error {
 	}
 	t.buf = t.buf[:copy(t.buf, t.buf[start:])]
 	return nil
+}
+
+// advance moves the offset past n acknowledged bytes holding lines lines,
+// and saves it.
+func (t *tailer) advance(n, lines int) error {
+	t.off += int64(n)
+	t.line += int64(lines)
+	if t.head == "" || t.off <= headLen {
+		var err error
+		if t.head, err = digestHead(t.f, t.off); err != nil {
+			return fmt.Errorf("read %q: %w", t.f.Name(), err)
+		}
+	}
+	return t.save()
 }
 
 // cut is a place buf may be cut: a record starts there (or buf ends).
@@ -518,7 +582,7 @@ func (t *tailer) cuts(idle bool) []cut {
 // save writes the offset file: to a temporary file renamed over it, so
 // that a crash leaves the old offset or the new one, never a torn one.
 func (t *tailer) save() error {
-	st := shipState{Path: t.f.Name(), Inode: inode(t.fi), Head: t.head, Offset: t.off}
+	st := shipState{Path: t.f.Name(), Inode: inode(t.fi), Head: t.head, Offset: t.off, Lines: t.line}
 	b, _ := json.Marshal(st) // a struct of plain fields always marshals
 	tmp := t.statePath + ".tmp"
 	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -12,12 +13,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/apilens/apilens"
 	"github.com/apilens/apilens/ingest"
+	"github.com/apilens/apilens/publisher"
 	"github.com/apilens/apilens/simulate"
 )
 
@@ -345,5 +348,245 @@ func TestSimulateLogs(t *testing.T) {
 	}
 	if !maps.Equal(fileAuth, bothAuth) {
 		t.Errorf("the log file's authentication failures %v; posted %v", fileAuth, bothAuth)
+	}
+}
+
+// metricsLog writes a 4.x gateway's apim_metrics.log: the events of seeded
+// traffic as apimMetrics lines, one every 50 ms from start, among the
+// gateway's other lines, and now and then a line of another kind.
+type metricsLog struct {
+	g      *simulate.Generator
+	ts     time.Time
+	line   int // lines written
+	events int // apim:response and apim:faulty lines written
+	faults int
+}
+
+func newMetricsLog(seed uint64, start time.Time) *metricsLog {
+	return &metricsLog{g: simulate.NewGenerator(simulate.Options{Seed: seed, APIs: 10, Applications: 20}), ts: start}
+}
+
+// calls returns the lines of the next n calls.
+func (m *metricsLog) calls(n int) []byte {
+	var out []byte
+	var e apilens.Event
+	for i := range n {
+		m.ts = m.ts.Add(50 * time.Millisecond)
+		stamp := m.ts.Format("15:04:05,000")
+		if i%7 == 0 {
+			out = m.add(out, stamp+" [-] [main]  INFO ELKMetricReporter Reporting metrics to the log\n")
+		}
+		if i%50 == 0 {
+			out = m.add(out, stamp+` [10.0.0.5-gw-1] [PassThroughMessageProcessor-3]  INFO ELKCounterMetric apimMetrics: apim:analytics, properties :{"x":1}`+"\n")
+		}
+		m.g.Next(&e, m.ts)
+		doc := bytes.TrimSuffix(publisher.AppendNDJSON(nil, &e), []byte("\n"))
+		kind, sep := "response", " :"
+		if e.EventType == apilens.EventFault {
+			// The gateway's kind says it is a fault: the document need not.
+			kind = "faulty"
+			doc = bytes.Replace(doc, []byte(`,"eventType":"fault"`), nil, 1)
+			m.faults++
+		}
+		if i%2 == 1 {
+			sep = ": " // the Go gateway's spacing
+		}
+		out = m.add(out, stamp+" [10.0.0.5-gw-1] [PassThroughMessageProcessor-3]  INFO ELKCounterMetric apimMetrics: apim:"+kind+", properties"+sep+string(doc)+"\n")
+		m.events++
+	}
+	return out
+}
+
+func (m *metricsLog) add(out []byte, line string) []byte {
+	m.line++
+	return append(out, line...)
+}
+
+// broken returns an apimMetrics line whose JSON is cut short and one the
+// server rejects (no requestTimestamp), and their line numbers.
+func (m *metricsLog) broken() (out []byte, bad, rejected int) {
+	out = m.add(out, `10:00:00,000 [-] [t]  INFO ELKCounterMetric apimMetrics: apim:response, properties :{"requestTimestamp":"2026-11-20T10:15:30Z","apiName":"Pi`+"\n")
+	out = m.add(out, `10:00:00,000 [-] [t]  INFO ELKCounterMetric apimMetrics: apim:faulty, properties :{"apiName":"NoTime"}`+"\n")
+	return out, m.line - 1, m.line
+}
+
+// lockedBuffer is a bytes.Buffer that the shipper's logger and its
+// progress goroutine may write at once.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// shipMetricsTo runs `apilens ship --format apim-metrics` in-process,
+// posting to base as admin, its output to stderr.
+func shipMetricsTo(ctx context.Context, t *testing.T, stderr io.Writer, base string, extra ...string) error {
+	t.Helper()
+	env := &cmdEnv{stdout: io.Discard, stderr: stderr, getenv: func(string) string { return "" }, environ: os.Environ}
+	args := append([]string{"ship", "--format", "apim-metrics", "--url", base, "--user", "admin", "--password", "secret-test-password"}, extra...)
+	return run(ctx, env, args)
+}
+
+// summaryOf returns the server's summary of the last 400 hours.
+func summaryOf(c *client, now time.Time) summaryAnswer {
+	c.t.Helper()
+	var s summaryAnswer
+	c.getJSON("/api/v1/traffic/summary?from="+url.QueryEscape(now.Add(-400*time.Hour).Format(time.RFC3339))+"&to="+url.QueryEscape(now.Add(time.Hour).Format(time.RFC3339)), &s)
+	return s
+}
+
+// checkMetricsSummary waits until the server counts every event of m,
+// then checks that its faults are faults.
+func checkMetricsSummary(t *testing.T, c *client, m *metricsLog, now time.Time) {
+	t.Helper()
+	waitFlushed(t, c, int64(m.events), now)
+	if s := summaryOf(c, now); s.Faults+s.Throttled != int64(m.faults) || m.faults == 0 {
+		t.Errorf("the server counts %d faults and %d throttled; %d fault lines written", s.Faults, s.Throttled, m.faults)
+	}
+}
+
+// TestShipMetricsOnceAndRestart ships a metrics log killed in the middle
+// of a post and restarted: the server counts exactly the good events, and
+// the bad lines are logged once each, with their file and line number.
+func TestShipMetricsOnceAndRestart(t *testing.T) {
+	srv := startServer(t, t.TempDir(), nil)
+	defer srv.Close()
+	c := &client{t: t, base: srv.URL(), user: "admin", pass: "secret-test-password"}
+	path := filepath.Join(t.TempDir(), "apim_metrics.log")
+	now := time.Now().UTC()
+	m := newMetricsLog(11, now.Add(-2*time.Hour))
+
+	var badAt []int
+	for range 3 {
+		appendFile(t, path, m.calls(1100))
+		lines, bad, rejected := m.broken()
+		appendFile(t, path, lines)
+		badAt = append(badAt, bad, rejected)
+	}
+
+	// Killed while its third post is under way.
+	target, _ := url.Parse(srv.URL())
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	var posts atomic.Int32
+	ctx, kill := context.WithCancel(context.Background())
+	defer kill()
+	front := http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "POST" && posts.Add(1) == 3 {
+			kill()
+			<-r.Context().Done()
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	})}
+	ln := listen(t)
+	go front.Serve(ln)
+	defer front.Close()
+	var out lockedBuffer
+	if err := shipMetricsTo(ctx, t, &out, "http://"+ln.Addr().String(), "--once", path); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	if got := summaryOf(c, now).Requests; got == 0 || got >= int64(m.events) {
+		t.Fatalf("after the kill the server holds %d of %d events", got, m.events)
+	}
+
+	// Restarted, it goes on from the last acknowledged post; more lines
+	// arrive meanwhile.
+	appendFile(t, path, m.calls(500))
+	if err := shipMetricsTo(context.Background(), t, &out, srv.URL(), "--once", path); err != nil {
+		t.Fatal(err)
+	}
+	checkMetricsSummary(t, c, m, now)
+	log := out.String()
+	for i, n := range badAt {
+		msg := "cannot read the apimMetrics line"
+		if i%2 == 1 {
+			msg = "the server rejected the event"
+		}
+		want := fmt.Sprintf("file=%s line=%d", path, n)
+		if c := strings.Count(log, want); c != 1 || !strings.Contains(log, msg) {
+			t.Errorf("%q is logged %d times:\n%s", want, c, log)
+		}
+	}
+	// The first run had the first pair in its second post; the second
+	// run the others.
+	if !strings.Contains(log, "1 rejected, 1 bad lines") || !strings.Contains(log, "2 rejected, 2 bad lines") {
+		t.Errorf("the totals do not count the bad lines:\n%s", log)
+	}
+
+	// Once more, with nothing new: nothing is posted.
+	posts.Store(100)
+	if err := shipMetricsTo(context.Background(), t, io.Discard, "http://"+ln.Addr().String(), "--once", path); err != nil {
+		t.Fatal(err)
+	}
+	if n := posts.Load(); n != 100 {
+		t.Errorf("%d posts with nothing new", n-100)
+	}
+	checkMetricsSummary(t, c, m, now)
+}
+
+// TestShipMetricsFollowsRotation follows a metrics log that is written a
+// line in two parts, rotated and grown, then restarts: every event
+// arrives once.
+func TestShipMetricsFollowsRotation(t *testing.T) {
+	srv := startServer(t, t.TempDir(), nil)
+	defer srv.Close()
+	c := &client{t: t, base: srv.URL(), user: "admin", pass: "secret-test-password"}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "apim_metrics.log")
+	now := time.Now().UTC()
+	m := newMetricsLog(12, now.Add(-time.Hour))
+	appendFile(t, path, m.calls(1500))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- shipMetricsTo(ctx, t, io.Discard, srv.URL(), "--state-dir", dir, path) }()
+	waitFlushed(t, c, int64(m.events), now)
+
+	// A line written in two parts, a few polls apart, is one event.
+	line := m.calls(1)
+	half := bytes.LastIndex(line, []byte(`"apiName"`))
+	appendFile(t, path, line[:half])
+	time.Sleep(3 * shipPoll)
+	appendFile(t, path, line[half:])
+
+	// Rotation: more lines, the file renamed and a new one created,
+	// which grows.
+	appendFile(t, path, m.calls(700))
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	rotatedAt := m.line
+	appendFile(t, path, m.calls(700))
+	time.Sleep(shipPoll)
+	appendFile(t, path, m.calls(700))
+	checkMetricsSummary(t, c, m, now)
+
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	// Restarted on the same state directory: only the new lines go.
+	appendFile(t, path, m.calls(300))
+	if err := shipMetricsTo(context.Background(), t, io.Discard, srv.URL(), "--state-dir", dir, "--once", path); err != nil {
+		t.Fatal(err)
+	}
+	checkMetricsSummary(t, c, m, now)
+	b, err := os.ReadFile(filepath.Join(dir, "apim_metrics.log.apilens-offset"))
+	if err != nil || !strings.Contains(string(b), fmt.Sprintf(`"lines":%d`, m.line-rotatedAt)) {
+		t.Errorf("offset file %s, %v", b, err)
 	}
 }

@@ -122,12 +122,20 @@ export function EChart(props: {
     const node = el.current!;
     let live = true;
     let ro: ResizeObserver | null = null;
+    // A chart is never drawn into a box without size (a map cannot be laid
+    // out in one); it waits until the box has a size.
+    let waiting = false;
+    const sized = () => node.clientWidth > 0 && node.clientHeight > 0;
     const job: Job = {
       visible: !observer,
       run: () => {
         if (!live) return;
         loadECharts().then(({ echarts }) => {
           if (!live) return;
+          if (!sized()) {
+            waiting = true;
+            return;
+          }
           const c = echarts.init(node, undefined, { renderer: 'canvas' });
           chart.current = c;
           if (rows.current) {
@@ -144,16 +152,24 @@ export function EChart(props: {
           // Only a real change of size redraws (the observer also reports the first size).
           let w = node.clientWidth;
           let h = node.clientHeight;
+          ro?.disconnect();
           ro = new ResizeObserver(() => {
             if (node.clientWidth === w && node.clientHeight === h) return;
             w = node.clientWidth;
             h = node.clientHeight;
-            c.resize();
+            if (sized()) c.resize();
           });
           ro.observe(node);
-        });
+        }, () => undefined);
       },
     };
+    ro = new ResizeObserver(() => {
+      if (!waiting || !sized() || !live) return;
+      waiting = false;
+      jobs.add(job);
+      pump();
+    });
+    ro.observe(node);
     (node as HTMLElement & { __chartJob?: Job }).__chartJob = job;
     jobs.add(job);
     if (observer) observer.observe(node);

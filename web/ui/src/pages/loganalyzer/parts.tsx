@@ -13,7 +13,7 @@ import type { Zone } from '../../lib/urlstate';
 import { usePanelState, type PanelState } from '../../page';
 import type { QueryResult } from '../../query';
 import { useView } from '../../view';
-import { useContext, useRecords } from './data';
+import { useContext, useRange, useRecords } from './data';
 
 const HEIGHT = 300;
 export const exact = (v: number) => v.toLocaleString('en-US');
@@ -147,7 +147,9 @@ export function sparkOf(t: Timeline | undefined, category: string | null): numbe
   return [...by.entries()].sort((a, b) => Date.parse(a[0]) - Date.parse(b[0])).map((e) => e[1]);
 }
 
-function timelineOption(series: ReturnType<typeof timelineSeries>, tz: Zone): EChartsCoreOption {
+// The time axis spans the range chosen, not only the steps that have records:
+// a few records of one afternoon must not look like a whole range's.
+function timelineOption(series: ReturnType<typeof timelineSeries>, tz: Zone, range: { from: string; to: string }): EChartsCoreOption {
   return {
     useUTC: tz === 'utc',
     grid: { left: 8, right: 16, top: 56, bottom: 8, containLabel: true },
@@ -161,7 +163,7 @@ function timelineOption(series: ReturnType<typeof timelineSeries>, tz: Zone): EC
         return [esc(formatTimeZoned(params[0].value[0], tz)), ...rows].join('<br/>');
       },
     },
-    xAxis: { type: 'time', axisLabel: { hideOverlap: true } },
+    xAxis: { type: 'time', min: Date.parse(range.from), max: Date.parse(range.to), axisLabel: { hideOverlap: true } },
     yAxis: { type: 'value', name: 'log records', nameTextStyle: { align: 'left' }, axisLabel: { formatter: formatCount }, minInterval: 1 },
     series: series.map((s) => ({ id: s.id, name: s.name, type: 'bar', stack: 'c', barMaxWidth: 24, itemStyle: { color: s.color }, emphasis: { focus: 'series' }, data: s.points })),
   };
@@ -178,7 +180,8 @@ export function TimelinePanel(props: { id: string; title: string; subtitle?: Rea
   const { state } = useView();
   const testid = `chart-${props.id}`;
   const series = useMemo(() => (props.query.data ? timelineSeries(props.query.data, props.categories) : []), [props.query.data, props.categories]);
-  const option = useMemo(() => timelineOption(series, state.tz), [series, state.tz]);
+  const { from, to } = useRange();
+  const option = useMemo(() => timelineOption(series, state.tz, { from, to }), [series, state.tz, from, to]);
   return (
     <Panel
       testid={testid}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -12,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -496,10 +498,8 @@ func TestShipMetricsOnceAndRestart(t *testing.T) {
 	if err := shipMetricsTo(ctx, t, &out, "http://"+ln.Addr().String(), "--once", path); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Second)
-	if got := summaryOf(c, now).Requests; got == 0 || got >= int64(m.events) {
-		t.Fatalf("after the kill the server holds %d of %d events", got, m.events)
-	}
+	// Two posts of 1,000 events, one of them rejected, went through.
+	waitFlushed(t, c, 2*shipBatchEvents-1, now)
 
 	// Restarted, it goes on from the last acknowledged post; more lines
 	// arrive meanwhile.
@@ -588,5 +588,76 @@ func TestShipMetricsFollowsRotation(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(dir, "apim_metrics.log.apilens-offset"))
 	if err != nil || !strings.Contains(string(b), fmt.Sprintf(`"lines":%d`, m.line-rotatedAt)) {
 		t.Errorf("offset file %s, %v", b, err)
+	}
+}
+
+// TestShipEventClient holds the events client to the server's answers:
+// back-pressure and 5xx are retried with the same key, a batch of only
+// rejected events is an answer, any other 4xx an error with the server's
+// text.
+func TestShipEventClient(t *testing.T) {
+	var answers []func(w http.ResponseWriter)
+	var keys []string
+	srv := http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		keys = append(keys, r.Header.Get("Idempotency-Key"))
+		if r.URL.Path != "/api/v1/events" || r.Header.Get("Content-Encoding") != "gzip" {
+			t.Errorf("POST %s with Content-Encoding %q", r.URL.Path, r.Header.Get("Content-Encoding"))
+		}
+		a := answers[0]
+		answers = answers[1:]
+		a(w)
+	})}
+	ln := listen(t)
+	go srv.Serve(ln)
+	defer srv.Close()
+	answer := func(code int, retryAfter, body string) func(http.ResponseWriter) {
+		return func(w http.ResponseWriter) {
+			if retryAfter != "" {
+				w.Header().Set("Retry-After", retryAfter)
+			}
+			w.WriteHeader(code)
+			io.WriteString(w, body)
+		}
+	}
+	var retries int
+	c := &eventClient{URL: "http://" + ln.Addr().String() + "/", User: "u", Password: "p", MaxRetries: 2,
+		OnRetry: func(error, time.Duration) { retries++ }}
+
+	answers = []func(http.ResponseWriter){answer(429, "0", "busy"), answer(503, "0", "busy"), answer(500, "", "oops"),
+		answer(202, "", `{"accepted":1,"rejected":[{"index":1,"error":"field \"requestTimestamp\" is missing"}]}`)}
+	ack, err := c.Post(context.Background(), "k1", []byte("{}\n{}\n"))
+	if err != nil || ack.Accepted != 1 || len(ack.Rejected) != 1 || ack.Rejected[0].Index != 1 || retries != 3 {
+		t.Fatalf("ack %+v, %v after %d retries", ack, err, retries)
+	}
+	if !slices.Equal(keys, []string{"k1", "k1", "k1", "k1"}) {
+		t.Errorf("keys %q", keys)
+	}
+
+	answers = []func(http.ResponseWriter){answer(400, "", `{"error":"no valid event in the batch","code":"invalid","rejected":[{"index":0,"error":"not a JSON object"}]}`)}
+	if ack, err = c.Post(context.Background(), "k2", []byte("1\n")); err != nil || len(ack.Rejected) != 1 {
+		t.Errorf("all rejected: ack %+v, %v", ack, err)
+	}
+
+	answers = []func(http.ResponseWriter){answer(403, "", `{"error":"a publisher account is needed"}`)}
+	if _, err = c.Post(context.Background(), "k3", []byte("{}\n")); !errors.Is(err, errEventsRefused) || !strings.Contains(err.Error(), "a publisher account is needed") {
+		t.Errorf("403: %v", err)
+	}
+
+	answers = []func(http.ResponseWriter){answer(500, "", "a"), answer(500, "", "b"), answer(500, "", "c")}
+	if _, err = c.Post(context.Background(), "k4", []byte("{}\n")); err == nil || !strings.Contains(err.Error(), "after 2 retries") {
+		t.Errorf("5xx thrice: %v", err)
+	}
+}
+
+func TestShipUsage(t *testing.T) {
+	env := &cmdEnv{stdout: io.Discard, stderr: io.Discard, getenv: func(string) string { return "" }, environ: os.Environ}
+	for _, args := range [][]string{
+		{"ship", "--format", "carbon", "f.log"},           // carbon needs --source
+		{"ship", "--format", "apim-metrics"},              // no file
+		{"ship", "--format", "elk", "--source", "s", "f"}, // no such format
+	} {
+		if err := run(context.Background(), env, args); !errors.Is(err, errUsage) {
+			t.Errorf("%q: %v, want a usage error", args, err)
+		}
 	}
 }

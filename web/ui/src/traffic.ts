@@ -13,6 +13,7 @@ export interface ScopeExtra {
   api?: string;
   apiVersion?: string;
   application?: string;
+  country?: string;
 }
 
 function useScope(extra: ScopeExtra = {}, previous = false): { scope: Scope; identity: string } {
@@ -28,6 +29,7 @@ function useScope(extra: ScopeExtra = {}, previous = false): { scope: Scope; ide
     api: extra.api ?? v.state.api,
     apiVersion: extra.apiVersion,
     application: extra.application ?? v.state.application,
+    country: extra.country,
   };
   const identity = `${view}|${encodeState(v.state)}|${JSON.stringify(extra)}|${previous}`;
   return { scope, identity };

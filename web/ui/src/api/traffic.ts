@@ -60,7 +60,7 @@ export type View = 'business' | 'api' | 'application' | 'monitoring';
 
 export type Dimension =
   | 'api' | 'apiVersion' | 'application' | 'resource' | 'destination' | 'user' | 'tenant'
-  | 'errorType' | 'errorMessage' | 'country' | 'browser' | 'os' | 'device';
+  | 'errorType' | 'errorMessage' | 'country' | 'city' | 'browser' | 'os' | 'device';
 
 // What every traffic call carries: the persona asking, the range and the global filters.
 export interface Scope {
@@ -71,6 +71,7 @@ export interface Scope {
   api?: string;
   apiVersion?: string;
   application?: string;
+  country?: string; // ISO 3166-1 alpha-2; the Geo page's drill-down
 }
 
 function query(scope: Scope, extra: Record<string, string | number | undefined>): string {

@@ -101,7 +101,7 @@ export function labelColumns(dim: Dimension): Column<F>[] {
     case 'errorMessage':
       return [c('errorType', 'Error type'), c('errorMessage', 'Message / reason')];
     default: {
-      const names: Partial<Record<Dimension, string>> = { api: 'API', destination: 'Destination', user: 'User', tenant: 'Tenant', errorType: 'Error type', country: 'Country', browser: 'Browser', os: 'Operating system', device: 'Device' };
+      const names: Partial<Record<Dimension, string>> = { api: 'API', destination: 'Destination', user: 'User', tenant: 'Tenant', errorType: 'Error type', country: 'Country', city: 'City', browser: 'Browser', os: 'Operating system', device: 'Device' };
       return [c(dim, names[dim] ?? dim)];
     }
   }

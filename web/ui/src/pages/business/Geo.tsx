@@ -3,7 +3,7 @@ import { feature } from 'topojson-client';
 import type { Topology, GeometryCollection } from 'topojson-specification';
 import type { FeatureCollection, Geometry, Position } from 'geojson';
 import world from 'world-atlas/countries-110m.json';
-import type { Dimension, TopItem } from '../../api/traffic';
+import type { TopItem } from '../../api/traffic';
 import { MapChart } from 'echarts/charts';
 import { VisualMapComponent } from 'echarts/components';
 import { echarts } from '../../charts/echarts';
@@ -36,9 +36,6 @@ for (let i = 0; i + 5 <= ISO_NUMERIC.length; i += 5) {
 MAP_NAME_BY_CODE.set('XK', 'Kosovo'); // no ISO code; registries use XK
 MAP_NAME_BY_CODE.set('UK', 'United Kingdom');
 
-// The drill-down's query: cities of one country (the API's city dimension and
-// country filter; the shared Dimension type does not list them yet).
-const CITY = 'city' as Dimension;
 
 export default function GeoPage() {
   const top = useTop({ dimension: 'country', limit: 300 });
@@ -80,7 +77,7 @@ const pick = (r: TopItem) => (isUnknown(CODE(r)) ? null : { code: CODE(r), name:
 
 // Cities is the drill-down of one country: its cities by requests.
 function Cities({ code, name }: { code: string; name: string }) {
-  const cities = useTop({ dimension: CITY, limit: 100, ...({ country: code } as object) });
+  const cities = useTop({ dimension: 'city', limit: 100 }, { country: code });
   return (
     <Panel testid="table-cities" title={`Cities in ${name}`} subtitle="N/A: no city database, or not located" height={300} query={cities} wide isEmpty={(t) => t.items.length === 0} empty={<p>No requests from {name} in this range.</p>}>
       {(t) => (

@@ -16,8 +16,9 @@ export function EnrichmentPending({ what }: { what: string }) {
   return (
     <EmptyState title={`No ${what} known yet.`}>
       <p>
-        Gateways do not send {what}: apilens will derive them from the client's address and user agent once its
-        enrichment is built. Until then every request counts as unknown, so there is nothing to chart yet.
+        Gateways do not send {what}: apilens derives them from each call's client address and user agent. No call in
+        this range came from a public address or with a recognisable user agent (private addresses count as N/A,
+        unknown agents as Other), so there is nothing to chart yet.
       </p>
     </EmptyState>
   );

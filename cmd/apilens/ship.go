@@ -78,7 +78,11 @@ func runShip(ctx context.Context, env *cmdEnv, args []string) error {
 	// apimMetrics events carry their own API, application and gateway:
 	// they need no source to be stored under.
 	if (*source == "" && *format == shipCarbon) || fs.NArg() == 0 {
-		fmt.Fprintln(env.stderr, "apilens ship: --source and at least one FILE are required")
+		what := "at least one FILE is required"
+		if *format == shipCarbon {
+			what = "--source and at least one FILE are required"
+		}
+		fmt.Fprintln(env.stderr, "apilens ship: "+what)
 		fs.Usage()
 		return errUsage
 	}

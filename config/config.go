@@ -241,6 +241,9 @@ func (r RollupConfig) Cap(dim string) int {
 // EnrichConfig is the [enrich] table: where the geo and user-agent
 // answers of enrichment come from (package enrich).
 type EnrichConfig struct {
+	// Enabled turns enrichment on; off, every event keeps country N/A and
+	// browser, OS and device Other.
+	Enabled bool `toml:"enabled"`
 	// UserAgentRegexes is a uap-core regexes.yaml; "" means Debian's
 	// uap-core package's when installed, else the set built in.
 	UserAgentRegexes string `toml:"user_agent_regexes"`
@@ -347,7 +350,7 @@ func Default() *Config {
 			Logs:      Duration(30 * day),
 			Alerts:    Duration(365 * day),
 		},
-		Enrich:      EnrichConfig{CacheSize: 10000},
+		Enrich:      EnrichConfig{Enabled: true, CacheSize: 10000},
 		Log:         LogConfig{Level: "info", Format: "text"},
 		LogAnalyzer: LogAnalyzerConfig{Zone: "UTC", DefaultRules: true},
 		Databridge: DatabridgeConfig{

@@ -184,19 +184,23 @@ func (m *Main) Open(ctx context.Context) error {
 	reg.MustRegister(spoolCollector{sp})
 	metrics := ingest.NewMetrics(reg)
 	retention := cfg.Retention.Rollups()
-	m.Enricher, err = enrich.New(enrich.Options{
-		UserAgentRegexes: cfg.Enrich.UserAgentRegexes,
-		GeoIPDatabase:    cfg.Enrich.GeoIPDatabase,
-		CacheSize:        cfg.Enrich.CacheSize,
-		Logger:           m.Logger,
-	})
-	if err != nil {
-		return fmt.Errorf("load enrichment data: %w", err)
+	var enrichFn func(*apilens.Event)
+	if cfg.Enrich.Enabled {
+		m.Enricher, err = enrich.New(enrich.Options{
+			UserAgentRegexes: cfg.Enrich.UserAgentRegexes,
+			GeoIPDatabase:    cfg.Enrich.GeoIPDatabase,
+			CacheSize:        cfg.Enrich.CacheSize,
+			Logger:           m.Logger,
+		})
+		if err != nil {
+			return fmt.Errorf("load enrichment data: %w", err)
+		}
+		enrichFn = m.Enricher.Enrich
 	}
 	m.Pipeline = ingest.New(ingest.Options{
 		Log:               spoolLog{sp},
 		Store:             db,
-		Enrich:            m.Enricher.Enrich,
+		Enrich:            enrichFn,
 		Retention:         retention,
 		Cap:               cfg.Rollup.Cap,
 		FlushInterval:     time.Duration(cfg.Ingest.FlushInterval),

@@ -14,6 +14,7 @@ import (
 
 	"github.com/apilens/apilens"
 	"github.com/apilens/apilens/sketch"
+	"github.com/apilens/apilens/store/internal/sqlstore"
 	"modernc.org/sqlite"
 )
 
@@ -47,35 +48,6 @@ func mergeSketches(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value
 		return nil, nil
 	}
 	return m, nil
-}
-
-// keyHash is the key_hash of a dimension tuple: 64-bit FNV-1a over each
-// value preceded by its length as a uvarint. It is part of the stored
-// format: changing it splits every stored series in two.
-func keyHash(dims *[apilens.MaxDims]string) int64 {
-	const (
-		offset64 = 14695981039346656037
-		prime64  = 1099511628211
-	)
-	h := uint64(offset64)
-	for _, d := range dims {
-		n := uint64(len(d))
-		for {
-			b := byte(n & 0x7f)
-			n >>= 7
-			if n != 0 {
-				b |= 0x80
-			}
-			h = (h ^ uint64(b)) * prime64
-			if n == 0 {
-				break
-			}
-		}
-		for i := 0; i < len(d); i++ {
-			h = (h ^ uint64(d[i])) * prime64
-		}
-	}
-	return int64(h)
 }
 
 // counterCols are the rollups columns of the Measures counters, in the
@@ -297,26 +269,6 @@ func (db *DB) insertRaw(ctx context.Context, tx *sql.Tx, raw []apilens.RawBatch)
 	return ids, nil
 }
 
-// validRow returns an EINVALID error if r cannot be stored.
-func validRow(r *apilens.RollupRow) error {
-	if r.Family < 1 || int(r.Family) > len(apilens.Families) {
-		return apilens.Errorf(apilens.EINVALID, "rollup row of unknown family %d", r.Family)
-	}
-	if r.Gran < apilens.Minute || r.Gran > apilens.Year {
-		return apilens.Errorf(apilens.EINVALID, "rollup row of unknown granularity %d", r.Gran)
-	}
-	if !r.Gran.Aligned(time.Unix(r.Bucket, 0)) {
-		return apilens.Errorf(apilens.EINVALID, "%s bucket %d is not aligned to its granularity", r.Gran, r.Bucket)
-	}
-	spec := r.Family.Spec()
-	for i := len(spec.Dims); i < apilens.MaxDims; i++ {
-		if r.Dims[i] != "" {
-			return apilens.Errorf(apilens.EINVALID, "%s row has a value in dimension %d, past its %d dimensions", spec.Name, i, len(spec.Dims))
-		}
-	}
-	return nil
-}
-
 // appendRowArgs appends the values bound for r under key_hash h.
 func appendRowArgs(args []any, r *apilens.RollupRow, h int64) []any {
 	args = append(args, int64(r.Family), int64(r.Gran), r.Bucket, h)
@@ -350,7 +302,7 @@ type hashedRow struct {
 func (db *DB) upsertRows(ctx context.Context, tx *sql.Tx, rows []apilens.RollupRow) (int, error) {
 	sorted := make([]hashedRow, len(rows))
 	for i := range rows {
-		if err := validRow(&rows[i]); err != nil {
+		if err := sqlstore.ValidRow(&rows[i]); err != nil {
 			return 0, err
 		}
 		sorted[i] = hashedRow{&rows[i], db.keyHash(&rows[i].Dims)}

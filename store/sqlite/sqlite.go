@@ -61,6 +61,7 @@ import (
 	"time"
 
 	"github.com/apilens/apilens"
+	"github.com/apilens/apilens/store/internal/sqlstore"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
@@ -107,7 +108,7 @@ func Open(ctx context.Context, path string, opts Options) (_ *DB, err error) {
 	if path == "" {
 		return nil, fmt.Errorf("open sqlite database: no path")
 	}
-	db := &DB{path: path, logger: opts.Logger, keyHash: keyHash}
+	db := &DB{path: path, logger: opts.Logger, keyHash: sqlstore.KeyHash}
 	if db.logger == nil {
 		db.logger = slog.New(slog.DiscardHandler)
 	}

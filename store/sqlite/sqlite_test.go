@@ -13,6 +13,7 @@ import (
 
 	"github.com/apilens/apilens"
 	"github.com/apilens/apilens/sketch"
+	"github.com/apilens/apilens/store/internal/sqlstore"
 	"github.com/apilens/apilens/store/storetest"
 	"go.uber.org/goleak"
 )
@@ -279,8 +280,8 @@ func TestKeyHashStable(t *testing.T) {
 		{[apilens.MaxDims]string{}, 8614007388540201639},
 		{[apilens.MaxDims]string{"PizzaShack", "1.0.0", "carbon.super"}, 9030081714708331847},
 	} {
-		if got := keyHash(&c.dims); got != c.want {
-			t.Errorf("keyHash(%q) = %d, want %d", c.dims, got, c.want)
+		if got := sqlstore.KeyHash(&c.dims); got != c.want {
+			t.Errorf("KeyHash(%q) = %d, want %d", c.dims, got, c.want)
 		}
 	}
 	// It is hash/fnv's FNV-1a over uvarint lengths and values, including
@@ -294,15 +295,15 @@ func TestKeyHashStable(t *testing.T) {
 			ref.Write(binary.AppendUvarint(nil, uint64(len(d))))
 			ref.Write([]byte(d))
 		}
-		if got, want := keyHash(&dims), int64(ref.Sum64()); got != want {
-			t.Errorf("keyHash = %d, FNV-1a reference %d", got, want)
+		if got, want := sqlstore.KeyHash(&dims), int64(ref.Sum64()); got != want {
+			t.Errorf("KeyHash = %d, FNV-1a reference %d", got, want)
 		}
 	}
 	// Length prefixes keep values that join to the same string apart.
 	x := [apilens.MaxDims]string{"a\x00", "b"}
 	y := [apilens.MaxDims]string{"a", "\x00b"}
-	if keyHash(&x) == keyHash(&y) {
-		t.Error("keyHash does not tell a\\x00|b from a|\\x00b")
+	if sqlstore.KeyHash(&x) == sqlstore.KeyHash(&y) {
+		t.Error("KeyHash does not tell a\\x00|b from a|\\x00b")
 	}
 }
 

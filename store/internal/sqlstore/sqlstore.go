@@ -31,9 +31,8 @@ import (
 )
 
 // KeyHash is the key_hash of a dimension tuple: 64-bit FNV-1a over each
-// value preceded by its length as a uvarint. It is the same function as
-// the SQLite backend's, and part of the stored format: changing it splits
-// every stored series in two.
+// value preceded by its length as a uvarint, for every backend. It is part
+// of the stored format: changing it splits every stored series in two.
 func KeyHash(dims *[apilens.MaxDims]string) int64 {
 	const (
 		offset64 = 14695981039346656037

@@ -1,7 +1,8 @@
 import { lazy, Suspense, useCallback, useEffect, useState, type ComponentType } from 'react';
+import { loadPage, loadedPages, type PersonaModule } from './pages/loaders';
 import { ApiError, setUnauthorizedHandler } from './api/client';
-import { getSession, logout, type Persona, type Session } from './api/session';
-import { findPersona, parsePath, PERSONAS } from './personas';
+import { getSession, logout, takeFirstCheck, type Persona, type Session } from './api/session';
+import { findPersona, home, parsePath } from './personas';
 import { navigate, useLocation } from './router';
 import { Layout } from './shell/Layout';
 import { Login } from './shell/Login';
@@ -9,41 +10,36 @@ import { ErrorState } from './components/states';
 import { applyTheme, savedTheme, ThemeContext, type Theme } from './theme';
 import { ViewProvider } from './view';
 
-// Each persona's pages (and ECharts with them) load on first visit only, so the
-// first chunk holds just the shell and the login.
-type PersonaModule = { default: ComponentType<{ page: string; me: string }> };
+// Each persona's pages load on first visit only (pages/loaders.ts); the
+// personas without pages yet share the placeholder's small chunk.
 const placeholder = (persona: Persona, title: string) => () =>
   import('./pages/Placeholder').then((m): PersonaModule => ({ default: (p) => <m.default persona={persona} page={p.page} title={title} /> }));
 const LOADERS: Record<Persona, () => Promise<PersonaModule>> = {
-  business: () => import('./pages/business/index'),
-  api: () => import('./pages/api/index'),
-  application: () => import('./pages/application/index'),
-  monitoring: () => import('./pages/monitoring/index'),
-  settings: () => import('./pages/settings/index'),
-  loganalyzer: () => import('./pages/loganalyzer/index'),
+  business: () => loadPage('business'),
+  api: () => loadPage('api'),
+  application: () => loadPage('application'),
+  monitoring: () => loadPage('monitoring'),
+  settings: () => loadPage('settings'),
+  loganalyzer: () => loadPage('loganalyzer'),
   alerts: placeholder('alerts', 'Alerts'),
   reports: placeholder('reports', 'Reports'),
 };
-const MODULES = Object.fromEntries(Object.entries(LOADERS).map(([k, f]) => [k, lazy(f)])) as unknown as Record<Persona, ComponentType<{ page: string; me: string }>>;
 
-// The opened page's chunk loads while the session is checked, not after; at
-// "/" that is the first persona's (the Business overview, where an admin lands).
-const opened = parsePath(location.pathname).persona as Persona;
-const guess = opened in LOADERS ? opened : location.pathname === '/' ? PERSONAS[0].id : null;
-if (guess) LOADERS[guess]().catch(() => undefined);
-
-// The session check starts with this module, before React's first render.
-let firstCheck: Promise<Session> | null = getSession();
-firstCheck?.catch(() => undefined);
+// A chunk that has already arrived (boot.ts starts the landing page's) is
+// handed to lazy() as a thenable that answers at once: React then renders the
+// page in the same pass instead of showing the Suspense fallback first and
+// the page in a later render.
+const settledThenable = (m: PersonaModule) => ({ then: (ok: (m: PersonaModule) => void) => ok(m) }) as unknown as Promise<PersonaModule>;
+const MODULES = Object.fromEntries(
+  Object.entries(LOADERS).map(([k, load]) => {
+    const loaded = () => loadedPages[k as Persona];
+    return [k, lazy(() => (loaded() ? settledThenable(loaded()!) : load()))];
+  }),
+) as unknown as Record<Persona, ComponentType<{ page: string; me: string }>>;
 
 function loginUrl(): string {
   const want = location.pathname + location.search;
   return want.startsWith('/login') ? want : `/login?next=${encodeURIComponent(want)}`;
-}
-
-function home(s: Session): string {
-  const p = PERSONAS.find((d) => s.personas.includes(d.id));
-  return p ? `/${p.id}/${p.pages[0].id}` : '/none';
 }
 
 // Only paths of this app are followed after login, never another site.
@@ -62,8 +58,8 @@ export function App() {
 
   const check = useCallback(() => {
     setBootError(null);
-    const p = firstCheck ?? getSession();
-    firstCheck = null;
+    // The boot chunk's check (started before this code loaded), then new ones.
+    const p = takeFirstCheck() ?? getSession();
     p.then(setSession, (e: Error) => {
       if (e instanceof ApiError && e.status === 401) setSession(null);
       else setBootError(e);

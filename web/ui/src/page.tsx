@@ -1,4 +1,4 @@
-import { createContext, useCallback, useContext, useEffect, useId, useMemo, useState, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useEffect, useId, useLayoutEffect, useMemo, useState, type ReactNode } from 'react';
 
 // A page's data-state (loading|ready|empty|error) is the sum of its panels':
 // any error → error, else any loading → loading, else all empty → empty, else
@@ -7,13 +7,24 @@ export type PanelState = 'loading' | 'ready' | 'empty' | 'error';
 
 const Ctx = createContext<(id: string, s: PanelState | null) => void>(() => {});
 
+// Whether the page has left its loading state. Charts wait for it (EChart.tsx):
+// drawing one takes a long task, which would hold back the panels still
+// loading and the page's ready state. Outside a page there is nothing to wait for.
+const Settled = createContext(true);
+export function usePageSettled(): boolean {
+  return useContext(Settled);
+}
+
 export function usePanelState(state: PanelState): void {
   const report = useContext(Ctx);
   const id = useId();
-  useEffect(() => {
+  // Layout effects: the page's state is updated in the same commit as its
+  // panels, before the browser paints, so a page whose data is already in
+  // (prefetch.ts) shows data-state=ready in its first frame, not a frame later.
+  useLayoutEffect(() => {
     report(id, state);
   }, [report, id, state]);
-  useEffect(() => () => report(id, null), [report, id]);
+  useLayoutEffect(() => () => report(id, null), [report, id]);
 }
 
 function combine(states: PanelState[]): PanelState {
@@ -45,11 +56,13 @@ export function Page(props: { persona: string; page: string; title: string; intr
 
   return (
     <Ctx.Provider value={report}>
-      <main className="page" data-testid={`page-${props.persona}-${props.page}`} data-state={state} aria-busy={state === 'loading'}>
-        <h1 className="page-title">{props.title}</h1>
-        {props.intro && <p className="page-intro">{props.intro}</p>}
-        {props.children}
-      </main>
+      <Settled.Provider value={state !== 'loading'}>
+        <main className="page" data-testid={`page-${props.persona}-${props.page}`} data-state={state} aria-busy={state === 'loading'}>
+          <h1 className="page-title">{props.title}</h1>
+          {props.intro && <p className="page-intro">{props.intro}</p>}
+          {props.children}
+        </main>
+      </Settled.Provider>
     </Ctx.Provider>
   );
 }

@@ -1,4 +1,4 @@
-import type { Persona } from './api/session';
+import type { Persona, Session } from './api/session';
 
 // Navigation: each persona's pages, in the order of REFERENCE §6. This list is
 // in the first chunk; the pages themselves load per persona on demand.
@@ -99,4 +99,10 @@ export function findPersona(id: string): PersonaDef | undefined {
 export function parsePath(pathname: string): { persona: string; page: string } {
   const [persona = '', page = ''] = pathname.split('/').filter(Boolean);
   return { persona, page: page || findPersona(persona)?.pages[0].id || '' };
+}
+
+// Where a user lands after the login, or at "/": the first page they may see.
+export function home(s: Session): string {
+  const p = PERSONAS.find((d) => s.personas.includes(d.id));
+  return p ? `/${p.id}/${p.pages[0].id}` : '/none';
 }

@@ -3,6 +3,7 @@ import { navigate, useLocation } from './router';
 import { decodeState, encodeState, type ViewState } from './lib/urlstate';
 import { resolveRange, type Resolved } from './lib/ranges';
 import { effectiveGranularity, type Granularity } from './lib/granularity';
+import { bootNow } from './prefetch';
 
 // The view: the URL's state, the range resolved to instants, and a refresh
 // counter. Relative ranges are resolved again on every refresh, so "Last Hour"
@@ -45,7 +46,9 @@ export function ViewProvider({ children }: { children: ReactNode }) {
   }, [state.refresh]);
 
   const rangeKey = JSON.stringify(state.range);
-  const resolved = useMemo(() => resolveRange(JSON.parse(rangeKey), new Date()), [rangeKey, tick]);
+  // The first range is resolved at the boot prefetch's instant (when recent),
+  // so the page's calls match the prefetched ones.
+  const resolved = useMemo(() => resolveRange(JSON.parse(rangeKey), (tick === 0 && bootNow()) || new Date()), [rangeKey, tick]);
 
   const update = useCallback(
     (patch: Partial<ViewState>, push = true) => {

@@ -27,3 +27,17 @@ export async function logout(): Promise<void> {
     setCsrfToken('');
   }
 }
+
+// The first session check starts with the boot chunk, before the app's code has
+// loaded (boot.ts); the app takes that answer once, then asks anew.
+let first: Promise<Session> | null = null;
+export function startFirstCheck(): Promise<Session> {
+  first = getSession();
+  first.catch(() => undefined);
+  return first;
+}
+export function takeFirstCheck(): Promise<Session> | null {
+  const p = first;
+  first = null;
+  return p;
+}

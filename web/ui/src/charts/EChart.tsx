@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'react';
 import type { EChartsCoreOption, EChartsType } from 'echarts/core';
 import { useTheme } from '../theme';
+import { usePageSettled } from '../page';
 
 // ECharts (about half a megabyte) is not part of any page's chunk: a page shows
 // its KPI tiles and tables as soon as its data is in, and its charts draw when
@@ -18,7 +19,9 @@ export function loadECharts(): Promise<Lib> {
 
 // Charts are drawn one per task, those in (or near) the viewport first, the
 // others when the browser is idle: the page stays responsive while they draw,
-// and the first screen's charts do not wait for the ones below the fold.
+// and the first screen's charts do not wait for the ones below the fold. They
+// start once their page has settled (page.tsx), and each after a frame, so the
+// figures and the page's ready state are painted before the first chart.
 interface Job {
   visible: boolean;
   run: () => void;
@@ -41,7 +44,7 @@ function pump(): void {
     }
     pump();
   };
-  if (visible) setTimeout(next, 0);
+  if (visible) requestAnimationFrame(() => setTimeout(next, 0));
   else idle(next);
 }
 
@@ -112,6 +115,12 @@ export function EChart(props: {
   const el = useRef<HTMLDivElement>(null);
   const chart = useRef<EChartsType | null>(null);
   const theme = useTheme();
+  // Latched: a page that goes back to loading for another panel (a page-local
+  // choice) keeps this chart drawn.
+  const pageSettled = usePageSettled();
+  const latch = useRef(false);
+  if (pageSettled) latch.current = true;
+  const settled = latch.current;
   const click = useRef(props.onClick);
   click.current = props.onClick;
   const rows = useRef(!!props.clickRows);
@@ -119,6 +128,7 @@ export function EChart(props: {
   option.current = props.option;
 
   useEffect(() => {
+    if (!settled) return;
     const node = el.current!;
     let live = true;
     let ro: ResizeObserver | null = null;
@@ -182,7 +192,7 @@ export function EChart(props: {
       chart.current?.dispose();
       chart.current = null;
     };
-  }, []);
+  }, [settled]);
 
   // Later options (a refresh, another theme) go to the drawn chart; before it
   // is drawn, the job above takes the newest option.

@@ -59,9 +59,15 @@ export function formatChange(ratio: number | null): string {
   return `${sign}${trim(Math.abs(ratio) * 100, 1)} %`;
 }
 
+// The local zone's IANA name. Temporal answers it at once; Intl only after
+// building a date formatter, a long task on a slow machine (hundreds of ms in
+// software-rendering chromium), so that is the fallback, and the answer is
+// kept. Both read the same zone setting, so the names agree.
+let localZone: string | undefined;
 export function zoneName(tz: Zone): string {
   if (tz === 'utc') return 'UTC';
-  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'local time';
+  const temporal = (globalThis as { Temporal?: { Now?: { timeZoneId?: () => string } } }).Temporal;
+  return (localZone ??= temporal?.Now?.timeZoneId?.() || Intl.DateTimeFormat().resolvedOptions().timeZone || 'local time');
 }
 
 function pad(n: number): string {

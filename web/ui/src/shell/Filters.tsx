@@ -1,18 +1,19 @@
-import { fetchTop, type View } from '../api/traffic';
+import type { View } from '../api/traffic';
+import { filterQuery, type FilterDim } from '../api/queries';
 import { useQuery } from '../query';
 import { useView } from '../view';
 
 // The global filters. Their choices are the tenants, APIs and applications
 // with traffic in the range, as the server lets this persona see them.
-type Dim = 'tenant' | 'api' | 'application';
+type Dim = FilterDim;
 const LABELS: Record<Dim, string> = { tenant: 'Tenant', api: 'API', application: 'Application' };
 
 function Filter({ dim, view }: { dim: Dim; view: View }) {
   const v = useView();
-  const scope = { view, from: v.from, to: v.to };
+  const fq = filterQuery(view, v.from, v.to, dim);
   // The choices follow the range but need not refetch on every refresh tick.
   const identity = `filter|${dim}|${view}|${JSON.stringify(v.state.range)}`;
-  const q = useQuery(`filter|${dim}|${JSON.stringify(scope)}`, () => fetchTop(scope, { dimension: dim, limit: 200 }), identity);
+  const q = useQuery(fq.key, fq.fetch, identity);
   const current = v.state[dim];
   const options = (q.data?.items ?? []).map((i) => i.labels[dim] ?? i.key).filter((x) => x !== '');
   if (current && !options.includes(current)) options.unshift(current);

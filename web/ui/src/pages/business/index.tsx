@@ -10,6 +10,7 @@ import { useView } from '../../view';
 import { COUNT, ERROR_COLS, FIG, Grid, MS, TopTablePanel, hasLatency, label, latencyDetail, perSeries, resourceLabel, useFilterClick } from '../common';
 import { ApiUsagePage, FaultsPage, PerformancePage } from '../shared';
 import { EnrichmentPending, allUnknown } from './enrichment';
+import { OVERVIEW } from './overviewQueries';
 
 // The map and its 100 kB of borders load only when the Geo Map page opens.
 const GeoPage = lazy(() => import('./Geo'));
@@ -33,10 +34,11 @@ const nonZero = (get: (p: Timeseries['series'][number]['points'][number]) => num
 
 function Overview() {
   const setApi = useFilterClick('api');
-  const usage = useTimeseries({ groupBy: 'api', limit: 10 });
-  const throttled = useTimeseries({ groupBy: 'api', limit: 10, rank: 'throttled' });
-  const daily = useTimeseries({ granularity: 'day' });
-  const apis = useTop({ dimension: 'api', limit: 200 });
+  // The boot chunk may already have asked for these (prefetch.ts).
+  const usage = useTimeseries(OVERVIEW.usage);
+  const throttled = useTimeseries(OVERVIEW.throttled);
+  const daily = useTimeseries(OVERVIEW.daily);
+  const apis = useTop(OVERVIEW.apis);
   const dailyLines = (ts: Timeseries) => {
     const pts = ts.series[0]?.points ?? [];
     return [

@@ -6,12 +6,10 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"path"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/apilens/apilens/store/internal/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -19,39 +17,11 @@ var migrationFiles embed.FS
 
 // Migration is one numbered step of the schema: idempotent statements,
 // recorded once they all succeeded.
-type Migration struct {
-	Version int    // from the file name: 0001_initial.sql is version 1
-	Name    string // the rest of the file name: "initial"
-	SQL     string // with {{collation}} for the tables' collation
-}
+type Migration = sqlstore.Migration
 
 // Migrations returns every migration this binary knows, in order.
 func Migrations() ([]Migration, error) {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
-	if err != nil {
-		return nil, fmt.Errorf("read embedded migrations: %w", err)
-	}
-	var ms []Migration
-	for _, e := range entries {
-		name := e.Name()
-		num, rest, ok := strings.Cut(strings.TrimSuffix(name, ".sql"), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %q: name is not NNNN_name.sql", name)
-		}
-		b, err := migrationFiles.ReadFile(path.Join("migrations", name))
-		if err != nil {
-			return nil, fmt.Errorf("read migration %q: %w", name, err)
-		}
-		ms = append(ms, Migration{Version: v, Name: rest, SQL: string(b)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
-	for i, m := range ms {
-		if m.Version != i+1 {
-			return nil, fmt.Errorf("migration %04d_%s: want version %d (versions are consecutive from 1)", m.Version, m.Name, i+1)
-		}
-	}
-	return ms, nil
+	return sqlstore.ReadMigrations(migrationFiles, "migrations")
 }
 
 // statements splits a migration into its statements: each ends with a

@@ -46,23 +46,8 @@ func (db *DB) ApplyFlush(ctx context.Context, f *apilens.Flush) (err error) {
 			err = fmt.Errorf("apply flush of stream %q at offset %d: %w", f.Stream, f.Offset, err)
 		}
 	}()
-	if f.Stream == "" {
-		return apilens.Errorf(apilens.EINVALID, "flush has no stream name")
-	}
-	for i := range f.Rows {
-		if err := sqlstore.ValidRow(&f.Rows[i]); err != nil {
-			return err
-		}
-	}
-	for _, k := range f.Keys {
-		if k.Key == "" {
-			return apilens.Errorf(apilens.EINVALID, "empty idempotency key")
-		}
-	}
-	for i, r := range f.Raw {
-		if r.MaxTime.Before(r.MinTime) || r.Count < 0 {
-			return apilens.Errorf(apilens.EINVALID, "raw batch %d: bad time range [%v, %v] or count %d", i, r.MinTime, r.MaxTime, r.Count)
-		}
+	if err := sqlstore.ValidFlush(f); err != nil {
+		return err
 	}
 	var ids []int64
 	var collisions int

@@ -106,6 +106,32 @@ func ValidRow(r *apilens.RollupRow) error {
 	return nil
 }
 
+// ValidFlush returns an EINVALID error if f has no stream name, an
+// invalid row (ValidRow), an empty idempotency key or a raw batch with a
+// bad time range or count: checked before a transaction starts, so a bad
+// flush changes nothing.
+func ValidFlush(f *apilens.Flush) error {
+	if f.Stream == "" {
+		return apilens.Errorf(apilens.EINVALID, "flush has no stream name")
+	}
+	for i := range f.Rows {
+		if err := ValidRow(&f.Rows[i]); err != nil {
+			return err
+		}
+	}
+	for _, k := range f.Keys {
+		if k.Key == "" {
+			return apilens.Errorf(apilens.EINVALID, "empty idempotency key")
+		}
+	}
+	for i, r := range f.Raw {
+		if r.MaxTime.Before(r.MinTime) || r.Count < 0 {
+			return apilens.Errorf(apilens.EINVALID, "raw batch %d: bad time range [%v, %v] or count %d", i, r.MinTime, r.MaxTime, r.Count)
+		}
+	}
+	return nil
+}
+
 // ValidQuery returns an EINVALID error if q names an unknown family or
 // granularity or filters on a dimension its family does not have, and
 // otherwise the filtered positions in increasing order.

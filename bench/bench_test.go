@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -147,6 +148,77 @@ func (s *server) sampleMemory() func() (heap, rss float64) {
 	}
 }
 
+// peakHeapProfile polls the server's heap profile every second until the
+// returned function is called, and saves to path the one with the most
+// bytes in use (as of the collection before it): what the live heap is
+// made of at its peak, for `go tool pprof`.
+func (s *server) peakHeapProfile(b *testing.B, path string) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		var most int64
+		for t := time.NewTicker(time.Second); ; {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			var header bytes.Buffer
+			if err := s.fetch("/debug/pprof/heap?debug=1", &header); err != nil {
+				continue
+			}
+			// "heap profile: <objects>: <bytes> [...": the in-use bytes.
+			var objs, inuse int64
+			if _, err := fmt.Sscanf(header.String(), "heap profile: %d: %d", &objs, &inuse); err != nil || inuse <= most {
+				continue
+			}
+			var prof bytes.Buffer
+			if err := s.fetch("/debug/pprof/heap", &prof); err == nil {
+				most = inuse
+				os.WriteFile(path, prof.Bytes(), 0o644)
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+// fetch reads an admin-only path of the server into w.
+func (s *server) fetch(path string, w io.Writer) error {
+	req, _ := http.NewRequest("GET", s.base+path, nil)
+	req.SetBasicAuth(user, password)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("GET %s: %s", path, resp.Status)
+	}
+	_, err = io.Copy(w, resp.Body)
+	return err
+}
+
+// saveMetrics writes the server's /metrics to the file APILENS_BENCH_METRICS
+// names, if any: the flush durations and sizes of a run.
+func (s *server) saveMetrics(b *testing.B) {
+	path := os.Getenv("APILENS_BENCH_METRICS")
+	if path == "" {
+		return
+	}
+	resp, err := http.Get(s.base + "/metrics")
+	if err != nil {
+		b.Error(err)
+		return
+	}
+	defer resp.Body.Close()
+	var buf bytes.Buffer
+	buf.ReadFrom(resp.Body)
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		b.Error(err)
+	}
+}
+
 func (s *server) requests(b *testing.B, from, to time.Time) int64 {
 	var sum struct{ Requests int64 }
 	s.get(b, "/api/v1/traffic/summary?from="+url.QueryEscape(from.Format(time.RFC3339))+"&to="+url.QueryEscape(to.Format(time.RFC3339)), &sum)
@@ -189,7 +261,8 @@ func (s *server) waitRolledUp(b *testing.B, from, to time.Time, n int64) {
 // APILENS_BENCH_RATE) and reports how far the rollups lag when posting
 // stops: a lag of about one flush interval means the rate is sustained.
 // "flat-out" posts as fast as the server acknowledges, an overload that
-// fills the spool.
+// fills the spool. APILENS_BENCH_HEAP_PROFILE=FILE saves the server's heap
+// profile at its peak, APILENS_BENCH_METRICS=FILE its metrics.
 func BenchmarkIngest(b *testing.B) {
 	rate := 100_000.0
 	if v, err := strconv.ParseFloat(os.Getenv("APILENS_BENCH_RATE"), 64); err == nil {
@@ -217,6 +290,10 @@ func benchIngest(b *testing.B, rate float64, env ...string) {
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns}}
 	mem := srv.sampleMemory()
+	if path := os.Getenv("APILENS_BENCH_HEAP_PROFILE"); path != "" {
+		stop := srv.peakHeapProfile(b, path)
+		defer stop()
+	}
 	var acked, seq atomic.Int64
 	var wg sync.WaitGroup
 	begin := time.Now()
@@ -260,6 +337,7 @@ func benchIngest(b *testing.B, rate float64, env ...string) {
 	rollTime := time.Since(begin)
 	rss := srv.peakRSS(b)
 	heap, heapRSS := mem()
+	srv.saveMetrics(b)
 
 	mode := "flat-out"
 	if rate > 0 {

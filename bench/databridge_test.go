@@ -25,7 +25,8 @@ import (
 // connection), over loopback for 20 s (APILENS_BENCH_DURATION). It reports
 // events/s acknowledged (decoded, converted and durable in the spool) and
 // rolled up (counted by traffic/summary). APILENS_BENCH_PROFILE=FILE
-// writes a CPU profile of the server during the run.
+// writes a CPU profile of the server during the run, APILENS_BENCH_METRICS=FILE
+// its metrics after it.
 func BenchmarkBinaryIngest(b *testing.B) {
 	bin := build(b)
 	addr := freeAddr(b)
@@ -89,6 +90,7 @@ func BenchmarkBinaryIngest(b *testing.B) {
 	rollTime := time.Since(begin)
 	rss := srv.peakRSS(b)
 	heap, _ := mem()
+	srv.saveMetrics(b)
 
 	b.ReportMetric(float64(n)/ackTime.Seconds(), "acked_events/s")
 	b.ReportMetric(float64(n)/rollTime.Seconds(), "rolledup_events/s")
@@ -102,7 +104,12 @@ func BenchmarkBinaryIngest(b *testing.B) {
 // profile writes a CPU profile of the server over the next d to path, for
 // `go tool pprof`: where the time of a run goes.
 func (s *server) profile(b *testing.B, path string, d time.Duration) {
-	req, _ := http.NewRequest("GET", fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", s.base, int(d.Seconds())), nil)
+	s.pprof(b, path, fmt.Sprintf("profile?seconds=%d", int(d.Seconds())))
+}
+
+// pprof saves the server's /debug/pprof/<what> to path.
+func (s *server) pprof(b *testing.B, path, what string) {
+	req, _ := http.NewRequest("GET", s.base+"/debug/pprof/"+what, nil)
 	req.SetBasicAuth(user, password)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

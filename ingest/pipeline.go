@@ -10,6 +10,7 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -570,7 +571,8 @@ const rawBatchEvents = 10_000
 // costs a fraction of zstd's time on the hot path.
 type rawBuilder struct {
 	buf      []byte
-	n        int // events
+	enc      []byte // compression scratch: s2 needs room for the worst case
+	n        int    // events
 	min, max time.Time
 }
 
@@ -597,7 +599,13 @@ func (b *rawBuilder) cut() (apilens.RawBatch, bool) {
 		b.buf = b.buf[:0]
 		return apilens.RawBatch{}, false
 	}
-	rb := apilens.RawBatch{MinTime: b.min, MaxTime: b.max, Count: b.n, Data: s2.Encode(nil, b.buf)}
+	if n := s2.MaxEncodedLen(len(b.buf)); cap(b.enc) < n {
+		b.enc = make([]byte, n)
+	}
+	// The batch keeps only the compressed bytes, a third of the worst case
+	// that Encode must be given room for.
+	data := bytes.Clone(s2.Encode(b.enc[:cap(b.enc)], b.buf))
+	rb := apilens.RawBatch{MinTime: b.min, MaxTime: b.max, Count: b.n, Data: data}
 	b.buf, b.n = b.buf[:0], 0
 	return rb, true
 }

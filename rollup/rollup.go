@@ -42,10 +42,14 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// key identifies an entry. Dimension values are interned by the Limiter:
+// a key of integers hashes and compares in a few nanoseconds, where one of
+// seven strings cost most of the consumer's time, and a map of them holds
+// no pointers for the garbage collector to scan.
 type key struct {
 	family apilens.Family
 	bucket int64 // start of the base bucket, Unix seconds
-	dims   [apilens.MaxDims]string
+	dims   [apilens.MaxDims]uint32
 }
 
 type entry struct {
@@ -61,8 +65,11 @@ type entry struct {
 
 // Aggregator accumulates events. It is not safe for concurrent use.
 type Aggregator struct {
-	opts    Options
-	entries map[key]*entry
+	opts Options
+	// index maps a key to its entry in entries: a map without pointers,
+	// and entries that are allocated once and reused after each Drain.
+	index   map[key]int32
+	entries []entry
 	limit   *Limiter
 	// fromEvents is set by Add: Drain must then derive the total and
 	// application families.
@@ -84,24 +91,36 @@ func New(opts Options) *Aggregator {
 		opts.Limiter = NewLimiter(opts.Cap, opts.OnFold, opts.Logger)
 	}
 	return &Aggregator{
-		opts:    opts,
-		entries: make(map[key]*entry),
-		limit:   opts.Limiter,
+		opts:  opts,
+		index: make(map[key]int32),
+		limit: opts.Limiter,
 	}
 }
 
 // Len returns the number of in-memory entries, the measure of its size.
-func (a *Aggregator) Len() int { return len(a.entries) }
+func (a *Aggregator) Len() int { return len(a.index) }
+
+// entry returns k's entry, a new one if k has none.
+func (a *Aggregator) entry(k key) *entry {
+	i, ok := a.index[k]
+	if !ok {
+		i = int32(len(a.entries))
+		a.index[k] = i
+		a.entries = append(a.entries, entry{})
+	}
+	return &a.entries[i]
+}
 
 // Add counts one normalized, enriched event.
 func (a *Aggregator) Add(e *apilens.Event) {
-	tenant := e.Tenant()
-	api := a.limit.Value(tenant, apilens.DimAPI, e.APIName)
-	version := e.APIVersion
-	app := a.limit.Value(tenant, apilens.DimApplication, e.ApplicationName)
-	appOwner, appID := e.ApplicationOwner, e.ApplicationID
-	if app == apilens.Other {
-		appOwner, appID = apilens.Other, apilens.Other
+	l := a.limit
+	tenant := l.intern(e.Tenant())
+	api := l.limited(tenant, capAPI, e.APIName)
+	version := l.intern(e.APIVersion)
+	app := l.limited(tenant, capApplication, e.ApplicationName)
+	appOwner, appID := l.other, l.other
+	if app != l.other {
+		appOwner, appID = l.intern(e.ApplicationOwner), l.intern(e.ApplicationID)
 	}
 	var buckets [apilens.Year + 1]int64 // the bucket of each granularity in use; 0 until computed
 	for _, g := range a.opts.Grans {
@@ -114,31 +133,22 @@ func (a *Aggregator) Add(e *apilens.Event) {
 	// The total and application families are derived in Drain from api and
 	// api_application: every event is in exactly one entry of each.
 	a.fromEvents = true
-	a.add(apilens.FamilyAPI, &buckets, e, &m, api, version, tenant, e.APIContext, e.APICreator)
+	a.add(apilens.FamilyAPI, &buckets, e, &m, api, version, tenant, l.intern(e.APIContext), l.intern(e.APICreator))
 	a.add(apilens.FamilyAPIApplication, &buckets, e, &m, api, app, version, appOwner, appID, tenant)
 	a.add(apilens.FamilyResource, &buckets, e, &m, api, version,
-		a.limit.Value(tenant, apilens.DimResource, e.APIResourceTemplate), e.APIMethod, tenant)
-	a.add(apilens.FamilyUser, &buckets, e, &m, app, a.limit.Value(tenant, apilens.DimUser, e.UserName), tenant)
+		l.limited(tenant, capResource, e.APIResourceTemplate), l.intern(e.APIMethod), tenant)
+	a.add(apilens.FamilyUser, &buckets, e, &m, app, l.limited(tenant, capUser, e.UserName), tenant)
 	a.add(apilens.FamilyDestination, &buckets, e, &m, api,
-		a.limit.Value(tenant, apilens.DimDestination, e.Destination), version, tenant)
+		l.limited(tenant, capDestination, e.Destination), version, tenant)
 	if e.IsFault() {
-		a.add(apilens.FamilyFault, &buckets, e, &m, api, e.ErrorType,
-			a.limit.Value(tenant, apilens.DimErrorMessage, e.ErrorMessage), strconv.Itoa(e.ErrorCode), app, version, tenant)
+		a.add(apilens.FamilyFault, &buckets, e, &m, api, l.intern(e.ErrorType),
+			l.limited(tenant, capErrorMessage, e.ErrorMessage), l.code(e.ErrorCode), app, version, tenant)
 	}
 	a.add(apilens.FamilyGeo, &buckets, e, &m,
-		a.limit.Value(tenant, apilens.DimCountry, orNA(e.Country)), a.limit.Value(tenant, apilens.DimCity, orNA(e.City)), api, tenant)
+		l.limited(tenant, capCountry, orNA(e.Country)), l.limited(tenant, capCity, orNA(e.City)), api, tenant)
 	a.add(apilens.FamilyDevice, &buckets, e, &m,
-		a.limit.Value(tenant, apilens.DimOS, orOther(e.OS)), a.limit.Value(tenant, apilens.DimBrowser, orOther(e.Browser)),
-		a.limit.Value(tenant, apilens.DimDevice, orOther(e.Device)), api, tenant)
-}
-
-// cloneDims copies k's dimension values: event strings are views of whole
-// decoded batches, which a long-lived map key must not keep alive.
-func cloneDims(k key) key {
-	for i, d := range k.dims {
-		k.dims[i] = strings.Clone(d)
-	}
-	return k
+		l.limited(tenant, capOS, orOther(e.OS)), l.limited(tenant, capBrowser, orOther(e.Browser)),
+		l.limited(tenant, capDevice, orOther(e.Device)), api, tenant)
 }
 
 func orNA(s string) string {
@@ -204,18 +214,14 @@ func (a *Aggregator) baseOf(f apilens.Family) apilens.Granularity {
 	return max(a.opts.Grans[0], f.Spec().Finest)
 }
 
-func (a *Aggregator) add(f apilens.Family, buckets *[apilens.Year + 1]int64, e *apilens.Event, m *apilens.Measures, dims ...string) {
+func (a *Aggregator) add(f apilens.Family, buckets *[apilens.Year + 1]int64, e *apilens.Event, m *apilens.Measures, dims ...uint32) {
 	g := a.baseOf(f)
 	if buckets[g] == 0 { // a family that starts coarser than the Aggregator's granularities
 		buckets[g] = g.Truncate(e.RequestTimestamp).Unix()
 	}
 	k := key{family: f, bucket: buckets[g]}
 	copy(k.dims[:], dims)
-	en := a.entries[k]
-	if en == nil {
-		en = &entry{}
-		a.entries[cloneDims(k)] = en
-	}
+	en := a.entry(k)
 	en.m.AddCounts(m)
 	if !f.Spec().Latency || e.IsFault() {
 		return
@@ -238,7 +244,8 @@ func (a *Aggregator) add(f apilens.Family, buckets *[apilens.Year + 1]int64, e *
 // api_application entries, which Add does not keep itself.
 func (a *Aggregator) derive() {
 	derived := make(map[key]*entry)
-	for k, en := range a.entries {
+	for k, i := range a.index {
+		en := &a.entries[i]
 		var d key
 		switch k.family {
 		case apilens.FamilyAPI: // api, apiVersion, tenant, …
@@ -258,7 +265,7 @@ func (a *Aggregator) derive() {
 		t.merge(en)
 	}
 	for k, en := range derived {
-		a.entries[k] = en
+		*a.entry(k) = *en
 	}
 }
 
@@ -267,12 +274,11 @@ func (a *Aggregator) AddRows(rows []apilens.RollupRow) error {
 	for i := range rows {
 		r := &rows[i]
 		base := a.baseOf(r.Family)
-		k := key{family: r.Family, bucket: base.Truncate(time.Unix(r.Bucket, 0)).Unix(), dims: r.Dims}
-		en := a.entries[k]
-		if en == nil {
-			en = &entry{}
-			a.entries[cloneDims(k)] = en
+		k := key{family: r.Family, bucket: base.Truncate(time.Unix(r.Bucket, 0)).Unix()}
+		for i, d := range r.Dims {
+			k.dims[i] = a.limit.intern(d)
 		}
+		en := a.entry(k)
 		en.m.AddCounts(&r.Measures)
 		var err error
 		if en.response, err = mergeEncoded(en.response, r.ResponseSketch); err != nil {
@@ -311,7 +317,8 @@ func (a *Aggregator) Drain(now time.Time) (rows, carry []apilens.RollupRow) {
 	}
 	top := a.opts.Grans[len(a.opts.Grans)-1]
 	coarse := make(map[coarseKey]*entry)
-	for k, en := range a.entries {
+	for k, i := range a.index {
+		en := &a.entries[i]
 		base := a.baseOf(k.family)
 		b0 := time.Unix(k.bucket, 0).UTC()
 		for _, g := range a.opts.Grans {
@@ -343,7 +350,7 @@ func (a *Aggregator) Drain(now time.Time) (rows, carry []apilens.RollupRow) {
 		nstore += b2i(store)
 		ncarry += b2i(keep)
 	}
-	for k := range a.entries {
+	for k := range a.index {
 		count(k, a.baseOf(k.family))
 	}
 	for k := range coarse {
@@ -359,7 +366,7 @@ func (a *Aggregator) Drain(now time.Time) (rows, carry []apilens.RollupRow) {
 		if !store && !keep {
 			return
 		}
-		r := row(k, g, en, enc)
+		r := a.row(k, g, en, enc)
 		if store {
 			rows = append(rows, r)
 		}
@@ -367,13 +374,17 @@ func (a *Aggregator) Drain(now time.Time) (rows, carry []apilens.RollupRow) {
 			carry = append(carry, r)
 		}
 	}
-	for k, en := range a.entries {
-		emit(k, a.baseOf(k.family), en)
+	for k, i := range a.index {
+		emit(k, a.baseOf(k.family), &a.entries[i])
 	}
 	for k, en := range coarse {
 		emit(k.key, k.gran, en)
 	}
-	a.entries = make(map[key]*entry, len(a.entries))
+	// The index and the entries keep their memory for the next round; the
+	// sketches go, encoded into the rows.
+	clear(a.index)
+	clear(a.entries)
+	a.entries = a.entries[:0]
 	return rows, carry
 }
 
@@ -434,23 +445,69 @@ func (c encodings) of(s *sketch.Sketch) []byte {
 	return b
 }
 
-func row(k key, g apilens.Granularity, en *entry, enc encodings) apilens.RollupRow {
-	r := apilens.RollupRow{Family: k.family, Gran: g, Bucket: k.bucket, Dims: k.dims, Measures: en.m}
+func (a *Aggregator) row(k key, g apilens.Granularity, en *entry, enc encodings) apilens.RollupRow {
+	r := apilens.RollupRow{Family: k.family, Gran: g, Bucket: k.bucket, Measures: en.m}
+	for i, id := range k.dims {
+		r.Dims[i] = a.limit.str(id)
+	}
 	r.ResponseSketch, r.BackendSketch = enc.of(en.response), enc.of(en.backend)
 	return r
 }
 
-// Limiter caps the distinct values of each dimension per tenant. It is not
+// Limiter caps the distinct values of each dimension per tenant, and
+// interns the values of every dimension for the Aggregators that share it:
+// each distinct string is stored once and keys hold its number. It is not
 // safe for concurrent use: one consumer goroutine owns it.
+//
+// Interned values are kept for the life of the process, which the caps
+// bound: a capped dimension's values are interned only when allowed, and
+// the others (versions, contexts, creators, methods, owners, error types
+// and codes) follow an API or an application.
 type Limiter struct {
 	cap    func(string) int
 	onFold func(string)
 	log    *slog.Logger
-	sets   map[limitKey]map[string]struct{}
-	warned map[limitKey]bool
+
+	ids   map[string]uint32 // interned values; "" is 0
+	strs  []string          // by number
+	other uint32            // apilens.Other
+	codes map[int]uint32    // error codes, interned without formatting
+
+	allowed map[allowKey]uint32 // the values each tenant's capped dimensions have taken
+	counts  map[tenantDim]int   // how many
+	caps    [len(cappedDims)]int
+	warned  map[tenantDim]bool
 }
 
-type limitKey struct{ tenant, dim string }
+// The capped dimensions, by their index in cappedDims.
+const (
+	capAPI uint8 = iota
+	capApplication
+	capResource
+	capUser
+	capDestination
+	capErrorMessage
+	capCountry
+	capCity
+	capOS
+	capBrowser
+	capDevice
+)
+
+var cappedDims = [...]string{apilens.DimAPI, apilens.DimApplication, apilens.DimResource, apilens.DimUser,
+	apilens.DimDestination, apilens.DimErrorMessage, apilens.DimCountry, apilens.DimCity, apilens.DimOS,
+	apilens.DimBrowser, apilens.DimDevice}
+
+type allowKey struct {
+	tenant uint32
+	dim    uint8
+	v      string
+}
+
+type tenantDim struct {
+	tenant uint32
+	dim    uint8
+}
 
 // NewLimiter returns a Limiter; see Options for the arguments.
 func NewLimiter(cap func(string) int, onFold func(string), log *slog.Logger) *Limiter {
@@ -463,30 +520,73 @@ func NewLimiter(cap func(string) int, onFold func(string), log *slog.Logger) *Li
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Limiter{cap: cap, onFold: onFold, log: log,
-		sets: make(map[limitKey]map[string]struct{}), warned: make(map[limitKey]bool)}
+	l := &Limiter{cap: cap, onFold: onFold, log: log,
+		ids: make(map[string]uint32), codes: make(map[int]uint32),
+		allowed: make(map[allowKey]uint32), counts: make(map[tenantDim]int), warned: make(map[tenantDim]bool)}
+	for i, d := range cappedDims {
+		l.caps[i] = cap(d)
+	}
+	l.intern("")
+	l.other = l.intern(apilens.Other)
+	return l
+}
+
+// intern returns the number of s, numbering it if new.
+func (l *Limiter) intern(s string) uint32 {
+	if id, ok := l.ids[s]; ok {
+		return id
+	}
+	// Clone: event strings are views of whole decoded batches, which a
+	// long-lived table must not keep alive.
+	s = strings.Clone(s)
+	id := uint32(len(l.strs))
+	l.strs = append(l.strs, s)
+	l.ids[s] = id
+	return id
+}
+
+// str returns the value numbered id.
+func (l *Limiter) str(id uint32) string { return l.strs[id] }
+
+// code returns the number of an error code's decimal form.
+func (l *Limiter) code(c int) uint32 {
+	id, ok := l.codes[c]
+	if !ok {
+		id = l.intern(strconv.Itoa(c))
+		l.codes[c] = id
+	}
+	return id
+}
+
+// limited returns the number of v if capped dimension dim of tenant may
+// take it, else that of OTHER.
+func (l *Limiter) limited(tenant uint32, dim uint8, v string) uint32 {
+	if id, ok := l.allowed[allowKey{tenant, dim, v}]; ok {
+		return id
+	}
+	td := tenantDim{tenant, dim}
+	if l.counts[td] >= l.caps[dim] {
+		l.onFold(cappedDims[dim])
+		if !l.warned[td] {
+			l.warned[td] = true
+			l.log.Warn("dimension reached its cap of distinct values; new values fold into OTHER",
+				"tenant", l.str(tenant), "dimension", cappedDims[dim], "cap", l.caps[dim])
+		}
+		return l.other
+	}
+	id := l.intern(v)
+	l.allowed[allowKey{tenant, dim, l.str(id)}] = id
+	l.counts[td]++
+	return id
 }
 
 // Value returns v if dimension dim of tenant may take it, else OTHER.
+// Dimensions without a cap take every value.
 func (l *Limiter) Value(tenant, dim, v string) string {
-	k := limitKey{tenant, dim}
-	set := l.sets[k]
-	if _, ok := set[v]; ok {
-		return v
-	}
-	if set == nil {
-		set = make(map[string]struct{})
-		l.sets[limitKey{strings.Clone(tenant), dim}] = set
-	}
-	if len(set) >= l.cap(dim) {
-		l.onFold(dim)
-		if !l.warned[k] {
-			l.warned[limitKey{strings.Clone(tenant), dim}] = true
-			l.log.Warn("dimension reached its cap of distinct values; new values fold into OTHER",
-				"tenant", tenant, "dimension", dim, "cap", l.cap(dim))
+	for i, d := range cappedDims {
+		if d == dim {
+			return l.str(l.limited(l.intern(tenant), uint8(i), v))
 		}
-		return apilens.Other
 	}
-	set[strings.Clone(v)] = struct{}{}
 	return v
 }

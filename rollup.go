@@ -112,6 +112,17 @@ func (f Family) DimIndex(dim string) int {
 // Measures are the additive figures of one rollup bucket. Merging two
 // buckets adds every field (sketches merge, which is also addition).
 type Measures struct {
+	Counts
+	// ResponseSketch and BackendSketch are encoded DDSketches (package
+	// sketch) of responseLatency and backendLatency, nil for families
+	// without them (FamilySpec) or buckets without response events.
+	ResponseSketch []byte
+	BackendSketch  []byte
+}
+
+// Counts are the counters and sums of Measures: what an in-memory
+// aggregate keeps beside its sketches.
+type Counts struct {
 	Requests    int64 // every event, response and fault
 	Successful  int64 // response events with proxyResponseCode < 400
 	Faults      int64 // fault events that are not THROTTLED
@@ -131,33 +142,31 @@ type Measures struct {
 	BackendLatencySum           int64
 	RequestMediationLatencySum  int64
 	ResponseMediationLatencySum int64
-	// ResponseSketch and BackendSketch are encoded DDSketches (package
-	// sketch) of responseLatency and backendLatency, nil for families
-	// without them (FamilySpec) or buckets without response events.
-	ResponseSketch []byte
-	BackendSketch  []byte
 }
 
 // AddCounts adds the counters and sums of o to m. Sketches are merged by
 // the caller, who knows how to decode them.
-func (m *Measures) AddCounts(o *Measures) {
-	m.Requests += o.Requests
-	m.Successful += o.Successful
-	m.Faults += o.Faults
-	m.Throttled += o.Throttled
-	m.Status2xx += o.Status2xx
-	m.Status3xx += o.Status3xx
-	m.Status4xx += o.Status4xx
-	m.Status5xx += o.Status5xx
-	m.FaultAuth += o.FaultAuth
-	m.FaultTarget += o.FaultTarget
-	m.FaultOther += o.FaultOther
-	m.CacheHits += o.CacheHits
-	m.Responses += o.Responses
-	m.ResponseLatencySum += o.ResponseLatencySum
-	m.BackendLatencySum += o.BackendLatencySum
-	m.RequestMediationLatencySum += o.RequestMediationLatencySum
-	m.ResponseMediationLatencySum += o.ResponseMediationLatencySum
+func (m *Measures) AddCounts(o *Measures) { m.Counts.Add(&o.Counts) }
+
+// Add adds o to c.
+func (c *Counts) Add(o *Counts) {
+	c.Requests += o.Requests
+	c.Successful += o.Successful
+	c.Faults += o.Faults
+	c.Throttled += o.Throttled
+	c.Status2xx += o.Status2xx
+	c.Status3xx += o.Status3xx
+	c.Status4xx += o.Status4xx
+	c.Status5xx += o.Status5xx
+	c.FaultAuth += o.FaultAuth
+	c.FaultTarget += o.FaultTarget
+	c.FaultOther += o.FaultOther
+	c.CacheHits += o.CacheHits
+	c.Responses += o.Responses
+	c.ResponseLatencySum += o.ResponseLatencySum
+	c.BackendLatencySum += o.BackendLatencySum
+	c.RequestMediationLatencySum += o.RequestMediationLatencySum
+	c.ResponseMediationLatencySum += o.ResponseMediationLatencySum
 }
 
 // Keeps reports whether f has rows of granularity g for the bucket starting

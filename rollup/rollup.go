@@ -53,7 +53,7 @@ type key struct {
 }
 
 type entry struct {
-	m        apilens.Measures
+	m        apilens.Counts
 	response *sketch.Sketch
 	backend  *sketch.Sketch
 	// borrowed says the sketches belong to the one entry merged into this
@@ -127,7 +127,7 @@ func (a *Aggregator) Add(e *apilens.Event) {
 		buckets[g] = g.Truncate(e.RequestTimestamp).Unix()
 	}
 
-	var m apilens.Measures
+	var m apilens.Counts
 	measure(e, &m)
 
 	// The total and application families are derived in Drain from api and
@@ -166,7 +166,7 @@ func orOther(s string) string {
 }
 
 // measure fills m with the figures of one event (SPEC §5 definitions).
-func measure(e *apilens.Event, m *apilens.Measures) {
+func measure(e *apilens.Event, m *apilens.Counts) {
 	m.Requests = 1
 	switch {
 	case e.IsThrottled():
@@ -214,7 +214,7 @@ func (a *Aggregator) baseOf(f apilens.Family) apilens.Granularity {
 	return max(a.opts.Grans[0], f.Spec().Finest)
 }
 
-func (a *Aggregator) add(f apilens.Family, buckets *[apilens.Year + 1]int64, e *apilens.Event, m *apilens.Measures, dims ...uint32) {
+func (a *Aggregator) add(f apilens.Family, buckets *[apilens.Year + 1]int64, e *apilens.Event, m *apilens.Counts, dims ...uint32) {
 	g := a.baseOf(f)
 	if buckets[g] == 0 { // a family that starts coarser than the Aggregator's granularities
 		buckets[g] = g.Truncate(e.RequestTimestamp).Unix()
@@ -222,7 +222,7 @@ func (a *Aggregator) add(f apilens.Family, buckets *[apilens.Year + 1]int64, e *
 	k := key{family: f, bucket: buckets[g]}
 	copy(k.dims[:], dims)
 	en := a.entry(k)
-	en.m.AddCounts(m)
+	en.m.Add(m)
 	if !f.Spec().Latency || e.IsFault() {
 		return
 	}
@@ -279,7 +279,7 @@ func (a *Aggregator) AddRows(rows []apilens.RollupRow) error {
 			k.dims[i] = a.limit.intern(d)
 		}
 		en := a.entry(k)
-		en.m.AddCounts(&r.Measures)
+		en.m.Add(&r.Counts)
 		var err error
 		if en.response, err = mergeEncoded(en.response, r.ResponseSketch); err != nil {
 			return err
@@ -305,7 +305,8 @@ func mergeEncoded(dst *sketch.Sketch, b []byte) (*sketch.Sketch, error) {
 // its granularities, those still within retention at now — and, with
 // Options.Carry, the carry: every row at its coarsest granularity,
 // retention or not, for a coarser Aggregator to take on (a backfill older
-// than the hour retention still counts in days, months and years).
+// than the hour retention still counts in days, months and years). The two
+// share memory: callers read them, never modify them.
 func (a *Aggregator) Drain(now time.Time) (rows, carry []apilens.RollupRow) {
 	if a.fromEvents {
 		a.derive()
@@ -344,11 +345,19 @@ func (a *Aggregator) Drain(now time.Time) (rows, carry []apilens.RollupRow) {
 		store = slices.Contains(a.opts.Grans, g) && k.family.Keeps(g, time.Unix(k.bucket, 0), now, a.opts.Retention)
 		return store, a.opts.Carry && g >= top
 	}
-	var nstore, ncarry int
+	// The rows share one array, laid out [stored only | stored and
+	// carried | carried only], so that rows and carry are two windows of it
+	// and a row in both is built once.
+	var nStoreOnly, nBoth, nCarryOnly int
 	count := func(k key, g apilens.Granularity) {
-		store, keep := decide(k, g)
-		nstore += b2i(store)
-		ncarry += b2i(keep)
+		switch store, keep := decide(k, g); {
+		case store && keep:
+			nBoth++
+		case store:
+			nStoreOnly++
+		case keep:
+			nCarryOnly++
+		}
 	}
 	for k := range a.index {
 		count(k, a.baseOf(k.family))
@@ -356,29 +365,31 @@ func (a *Aggregator) Drain(now time.Time) (rows, carry []apilens.RollupRow) {
 	for k := range coarse {
 		count(k.key, k.gran)
 	}
-	rows = make([]apilens.RollupRow, 0, nstore)
-	if ncarry > 0 {
-		carry = make([]apilens.RollupRow, 0, ncarry)
-	}
+	all := make([]apilens.RollupRow, nStoreOnly+nBoth+nCarryOnly)
+	next := [3]int{0, nStoreOnly, nStoreOnly + nBoth} // the next row of each part
 	enc := encodings{}
 	emit := func(k key, g apilens.Granularity, en *entry) {
-		store, keep := decide(k, g)
-		if !store && !keep {
+		part := 0
+		switch store, keep := decide(k, g); {
+		case store && keep:
+			part = 1
+		case keep:
+			part = 2
+		case !store:
 			return
 		}
-		r := a.row(k, g, en, enc)
-		if store {
-			rows = append(rows, r)
-		}
-		if keep {
-			carry = append(carry, r)
-		}
+		all[next[part]] = a.row(k, g, en, enc)
+		next[part]++
 	}
 	for k, i := range a.index {
 		emit(k, a.baseOf(k.family), &a.entries[i])
 	}
 	for k, en := range coarse {
 		emit(k.key, k.gran, en)
+	}
+	rows = all[:nStoreOnly+nBoth : nStoreOnly+nBoth]
+	if nBoth+nCarryOnly > 0 {
+		carry = all[nStoreOnly:]
 	}
 	// The index and the entries keep their memory for the next round; the
 	// sketches go, encoded into the rows.
@@ -399,7 +410,7 @@ func (en *entry) merge(o *entry) {
 	if en.borrowed {
 		en.response, en.backend, en.borrowed = copySketch(en.response), copySketch(en.backend), false
 	}
-	en.m.AddCounts(&o.m)
+	en.m.Add(&o.m)
 	en.response = mergeSketch(en.response, o.response)
 	en.backend = mergeSketch(en.backend, o.backend)
 }
@@ -446,7 +457,7 @@ func (c encodings) of(s *sketch.Sketch) []byte {
 }
 
 func (a *Aggregator) row(k key, g apilens.Granularity, en *entry, enc encodings) apilens.RollupRow {
-	r := apilens.RollupRow{Family: k.family, Gran: g, Bucket: k.bucket, Measures: en.m}
+	r := apilens.RollupRow{Family: k.family, Gran: g, Bucket: k.bucket, Measures: apilens.Measures{Counts: en.m}}
 	for i, id := range k.dims {
 		r.Dims[i] = a.limit.str(id)
 	}

@@ -105,6 +105,20 @@ func (s *server) peakRSS(b *testing.B) float64 {
 	return 0
 }
 
+// cpuSeconds reads the CPU time (user and system) the process has used.
+func (s *server) cpuSeconds(b *testing.B) float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The fields after the command, which is in parentheses: utime and
+	// stime are the 12th and 13th, in clock ticks (100 a second on Linux).
+	fields := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
+	utime, _ := strconv.ParseFloat(fields[11], 64)
+	stime, _ := strconv.ParseFloat(fields[12], 64)
+	return (utime + stime) / 100
+}
+
 // sampleMemory polls the server's /metrics every 200 ms until the returned
 // function is called, which gives the highest Go heap in use seen and the
 // resident memory at that moment, in MB: what of the RSS the Go heap is.
@@ -296,6 +310,7 @@ func benchIngest(b *testing.B, rate float64, env ...string) {
 	}
 	var acked, seq atomic.Int64
 	var wg sync.WaitGroup
+	cpu0 := srv.cpuSeconds(b)
 	begin := time.Now()
 	deadline := begin.Add(dur)
 	for c := 0; c < conns; c++ {
@@ -335,6 +350,7 @@ func benchIngest(b *testing.B, rate float64, env ...string) {
 	n := acked.Load()
 	srv.waitRolledUp(b, t0, time.Now().Add(time.Hour), n)
 	rollTime := time.Since(begin)
+	cpu := srv.cpuSeconds(b) - cpu0
 	rss := srv.peakRSS(b)
 	heap, heapRSS := mem()
 	srv.saveMetrics(b)
@@ -348,6 +364,7 @@ func benchIngest(b *testing.B, rate float64, env ...string) {
 	b.ReportMetric((rollTime - ackTime).Seconds(), "lag_s")
 	b.ReportMetric(rss, "peak_RSS_MB")
 	b.ReportMetric(heap, "peak_Go_heap_MB")
+	b.ReportMetric(cpu*1e6/float64(n), "server_CPU_µs/event")
 	fmt.Printf("ingest %s: %d events in %.1fs: %.0f events/s acknowledged (durable), all rolled up %.1fs after the last acknowledgement (%.0f events/s end to end); peak RSS %.0f MB (Go heap in use at most %.0f MB; %.0f MB of RSS when it was)\n",
 		mode, n, ackTime.Seconds(), float64(n)/ackTime.Seconds(), (rollTime - ackTime).Seconds(), float64(n)/rollTime.Seconds(), rss, heap, heapRSS)
 }

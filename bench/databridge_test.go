@@ -52,6 +52,7 @@ func BenchmarkBinaryIngest(b *testing.B) {
 	}
 	var acked, seq atomic.Int64
 	var wg sync.WaitGroup
+	cpu0 := srv.cpuSeconds(b)
 	begin := time.Now()
 	deadline := begin.Add(dur)
 	for c := 0; c < conns; c++ {
@@ -88,6 +89,7 @@ func BenchmarkBinaryIngest(b *testing.B) {
 	n := acked.Load()
 	srv.waitRolledUp(b, t0, time.Now().Add(time.Hour), n)
 	rollTime := time.Since(begin)
+	cpu := srv.cpuSeconds(b) - cpu0
 	rss := srv.peakRSS(b)
 	heap, _ := mem()
 	srv.saveMetrics(b)
@@ -97,6 +99,7 @@ func BenchmarkBinaryIngest(b *testing.B) {
 	b.ReportMetric((rollTime - ackTime).Seconds(), "lag_s")
 	b.ReportMetric(rss, "peak_RSS_MB")
 	b.ReportMetric(heap, "peak_Go_heap_MB")
+	b.ReportMetric(cpu*1e6/float64(n), "server_CPU_µs/event")
 	fmt.Printf("binary data-bridge ingest, %d connections, batches of %d: %d events in %.1fs: %.0f events/s decoded and acknowledged (durable), all rolled up %.1fs after the last acknowledgement (%.0f events/s end to end); peak RSS %.0f MB\n",
 		conns, batch, n, ackTime.Seconds(), float64(n)/ackTime.Seconds(), (rollTime - ackTime).Seconds(), float64(n)/rollTime.Seconds(), rss)
 }

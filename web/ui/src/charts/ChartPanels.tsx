@@ -59,7 +59,8 @@ export function TimeChartPanel(props: {
 function TimeBody(props: { ts: Timeseries; lines: (ts: Timeseries) => LineDef[]; unit: Unit; tz: 'local' | 'utc'; asTable: boolean; testid: string; title: string; onLineClick?: (id: string) => void }) {
   const { ts, lines: make, unit, tz } = props;
   const lines = useMemo(() => make(ts), [make, ts]);
-  const option = useMemo(() => timeOption(lines, { unit: unit.name, tz, exact: unit.exact, axis: unit.format }), [lines, unit, tz]);
+  // Built when the chart is drawn (EChart.tsx), not in the render that shows the page's figures.
+  const option = useMemo(() => () => timeOption(lines, { unit: unit.name, tz, exact: unit.exact, axis: unit.format }), [lines, unit, tz]);
   if (props.asTable) {
     const t = timeTable(lines, tz, unit.format);
     return <DataTable testid={`${props.testid}-table`} name={props.testid} columns={t.columns} rows={t.rows} rowKey={(r) => r.t} caption={props.title} />;

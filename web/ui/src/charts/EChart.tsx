@@ -5,26 +5,33 @@ import { usePageSettled } from '../page';
 
 // ECharts (about half a megabyte) is not part of any page's chunk: a page shows
 // its KPI tiles and tables as soon as its data is in, and its charts draw when
-// the library has arrived. It loads when the browser is first idle after a page
-// with charts opened (typically while that page's data requests are under
-// way), or when the first chart is due, whichever comes first.
+// the library has arrived. It loads when the first chart is due, once its page
+// has settled: loading it earlier, while the page's data requests are under
+// way, would put its download, compiling and running before the figures
+// whenever the answers come in meanwhile.
 type Lib = typeof import('./echarts');
 let lib: Promise<Lib> | null = null;
-export function loadECharts(): Promise<Lib> {
-  return (lib ??= import('./echarts').catch((e) => {
-    lib = null; // a later chart tries again
-    throw e;
-  }));
+let loaded: Lib | null = null;
+function loadECharts(): Promise<Lib> {
+  return (lib ??= import('./echarts').then(
+    (m) => (loaded = m),
+    (e) => {
+      lib = null; // a later chart tries again
+      throw e;
+    },
+  ));
 }
 
 // Charts are drawn one per task, those in (or near) the viewport first, the
 // others when the browser is idle: the page stays responsive while they draw,
 // and the first screen's charts do not wait for the ones below the fold. They
 // start once their page has settled (page.tsx), and each after a frame, so the
-// figures and the page's ready state are painted before the first chart.
+// figures and the page's ready state are painted before the first chart. No
+// job runs before the library is in: jobs that waited for it would otherwise
+// all draw in the one task in which it arrives.
 interface Job {
   visible: boolean;
-  run: () => void;
+  run: (l: Lib) => void;
 }
 const jobs = new Set<Job>();
 let scheduled = false;
@@ -34,21 +41,27 @@ const idle: (f: () => void) => void =
 function pump(): void {
   if (scheduled || jobs.size === 0) return;
   scheduled = true;
+  if (!loaded) {
+    const again = () => {
+      scheduled = false;
+      if (loaded) pump();
+    };
+    loadECharts().then(again, again);
+    return;
+  }
   const visible = [...jobs].some((j) => j.visible);
   const next = () => {
     scheduled = false;
     const job = [...jobs].find((j) => j.visible) ?? (visible ? undefined : [...jobs][0]);
     if (job) {
       jobs.delete(job);
-      job.run();
+      job.run(loaded!);
     }
     pump();
   };
   if (visible) requestAnimationFrame(() => setTimeout(next, 0));
   else idle(next);
 }
-
-idle(() => void loadECharts().catch(() => undefined));
 
 const observer =
   typeof IntersectionObserver === 'function'
@@ -103,8 +116,13 @@ function themed(option: EChartsCoreOption, first: boolean): EChartsCoreOption {
   };
 }
 
+// A chart's option, or a function that builds it: then it is built only when
+// the chart is drawn, after the page has shown its figures.
+export type ChartOption = EChartsCoreOption | (() => EChartsCoreOption);
+const built = (o: ChartOption) => (typeof o === 'function' ? o() : o);
+
 export function EChart(props: {
-  option: EChartsCoreOption;
+  option: ChartOption;
   height: number;
   label: string;
   onClick?: (p: { seriesId?: string; name?: string; dataIndex: number; data?: unknown }) => void;
@@ -138,39 +156,36 @@ export function EChart(props: {
     const sized = () => node.clientWidth > 0 && node.clientHeight > 0;
     const job: Job = {
       visible: !observer,
-      run: () => {
+      run: ({ echarts }) => {
         if (!live) return;
-        loadECharts().then(({ echarts }) => {
-          if (!live) return;
-          if (!sized()) {
-            waiting = true;
-            return;
-          }
-          const c = echarts.init(node, undefined, { renderer: 'canvas' });
-          chart.current = c;
-          if (rows.current) {
-            c.getZr().on('click', (e) => {
-              const at = [e.offsetX, e.offsetY];
-              if (!click.current || !c.containPixel({ gridIndex: 0 }, at)) return;
-              const v = c.convertFromPixel({ gridIndex: 0 }, at) as number[];
-              if (Array.isArray(v) && Number.isFinite(v[1])) click.current({ dataIndex: Math.round(v[1]) });
-            });
-          } else {
-            c.on('click', (p) => click.current?.(p as never));
-          }
-          c.setOption(themed(option.current, true), { notMerge: true });
-          // Only a real change of size redraws (the observer also reports the first size).
-          let w = node.clientWidth;
-          let h = node.clientHeight;
-          ro?.disconnect();
-          ro = new ResizeObserver(() => {
-            if (node.clientWidth === w && node.clientHeight === h) return;
-            w = node.clientWidth;
-            h = node.clientHeight;
-            if (sized()) c.resize();
+        if (!sized()) {
+          waiting = true;
+          return;
+        }
+        const c = echarts.init(node, undefined, { renderer: 'canvas' });
+        chart.current = c;
+        if (rows.current) {
+          c.getZr().on('click', (e) => {
+            const at = [e.offsetX, e.offsetY];
+            if (!click.current || !c.containPixel({ gridIndex: 0 }, at)) return;
+            const v = c.convertFromPixel({ gridIndex: 0 }, at) as number[];
+            if (Array.isArray(v) && Number.isFinite(v[1])) click.current({ dataIndex: Math.round(v[1]) });
           });
-          ro.observe(node);
-        }, () => undefined);
+        } else {
+          c.on('click', (p) => click.current?.(p as never));
+        }
+        c.setOption(themed(built(option.current), true), { notMerge: true });
+        // Only a real change of size redraws (the observer also reports the first size).
+        let w = node.clientWidth;
+        let h = node.clientHeight;
+        ro?.disconnect();
+        ro = new ResizeObserver(() => {
+          if (node.clientWidth === w && node.clientHeight === h) return;
+          w = node.clientWidth;
+          h = node.clientHeight;
+          if (sized()) c.resize();
+        });
+        ro.observe(node);
       },
     };
     ro = new ResizeObserver(() => {
@@ -202,7 +217,7 @@ export function EChart(props: {
       drawn.current = true;
       return;
     }
-    chart.current?.setOption(themed(props.option, false), { notMerge: true });
+    if (chart.current) chart.current.setOption(themed(built(props.option), false), { notMerge: true });
   }, [props.option, theme]);
 
   return <div ref={el} className={props.onClick ? 'chart clickable' : 'chart'} style={{ height: props.height }} role="img" aria-label={props.label} />;

@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -45,6 +46,7 @@ type Options struct {
 	MaxBodyBytes  int64 // default 16 MiB
 	MaxInFlight   int   // concurrent ingest requests before 429; default 64
 	Logger        *slog.Logger
+	UI            fs.FS // the dashboard's built files; nil: those embedded (web/ui)
 }
 
 // Server serves the HTTP API.

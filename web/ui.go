@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"html/template"
 	"io/fs"
 	"mime"
@@ -30,11 +31,18 @@ see <code>docs/api.md</code>.</p></body></html>`))
 // cache life, and index.html for every other page path, so that a copied
 // link to any view opens the app there.
 func (s *Server) registerUIRoutes() {
-	files := ui.Files()
+	files := s.opts.UI
+	if files == nil {
+		files = ui.Files()
+	}
 	s.handle("GET /api/v1/", func(w http.ResponseWriter, r *http.Request) error {
 		return apilens.Errorf(apilens.ENOTFOUND, "no such endpoint: %s", r.URL.Path)
 	})
-	if files == nil {
+	var index []byte
+	if files != nil {
+		index, _ = fs.ReadFile(files, "index.html")
+	}
+	if index == nil {
 		s.mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			notBuiltPage.Execute(w, nil)
@@ -63,12 +71,50 @@ func (s *Server) registerUIRoutes() {
 			return
 		}
 		h := w.Header()
-		h.Set("Cache-Control", "no-cache")
+		// The page carries the session of the request's cookie (see
+		// withSession), so it is never stored, nor shared between users.
+		h.Set("Cache-Control", "no-store")
+		h.Set("Vary", "Cookie")
 		h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
-		http.ServeFileFS(w, r, files, "index.html")
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		w.Write(s.withSession(r, index))
 	})
+}
+
+// sessionElement is the id of the element of index.html that holds the
+// session (the app's src/api/session.ts reads it).
+const sessionElement = "apilens-session"
+
+// withSession returns the app's index.html with the session of the
+// request's cookie written into it, as GET /api/v1/session would answer:
+// the app then knows at once who is logged in, and its first data requests
+// go out without waiting for that answer. Without a live session the page
+// is as built, and the app asks the API; so it does when the browser left
+// the SameSite=Strict cookie out (a link followed from another site), and
+// the session is found after all. The JSON sits in a script element of
+// type application/json, which is data, never run (the CSP allows no
+// inline script), and json.Marshal escapes "<", so it cannot end the
+// element early.
+func (s *Server) withSession(r *http.Request, index []byte) []byte {
+	u, sess, err := s.auth.fromCookie(r)
+	if err != nil || u == nil {
+		return index
+	}
+	b, err := json.Marshal(sessionBody{User: newUserBody(u), Personas: personasOf(u), CSRFToken: sess.csrf})
+	at := bytes.Index(index, []byte("</head>"))
+	if err != nil || at < 0 {
+		return index
+	}
+	var page bytes.Buffer
+	page.Grow(len(index) + len(b) + 80)
+	page.Write(index[:at])
+	page.WriteString(`<script type="application/json" id="` + sessionElement + `">`)
+	page.Write(b)
+	page.WriteString("</script>\n")
+	page.Write(index[at:])
+	return page.Bytes()
 }
 
 // gzipCache compresses each asset once, on first request: the charting

@@ -1,7 +1,7 @@
 import { lazy, Suspense, useCallback, useEffect, useState, type ComponentType } from 'react';
 import { loadPage, loadedPages, type PersonaModule } from './pages/loaders';
 import { ApiError, setUnauthorizedHandler } from './api/client';
-import { getSession, logout, takeFirstCheck, type Persona, type Session } from './api/session';
+import { firstSession, getSession, logout, takeFirstCheck, type Persona, type Session } from './api/session';
 import { findPersona, home, parsePath } from './personas';
 import { navigate, useLocation } from './router';
 import { Layout } from './shell/Layout';
@@ -50,7 +50,8 @@ function safeNext(search: string): string | null {
 
 export function App() {
   const { pathname, search } = useLocation();
-  const [session, setSession] = useState<Session | null | undefined>(undefined);
+  // The page's own session (boot.ts) shows the app in the first render.
+  const [session, setSession] = useState<Session | null | undefined>(() => firstSession() ?? undefined);
   const [bootError, setBootError] = useState<Error | null>(null);
   const [theme, setTheme] = useState<Theme>(savedTheme);
 

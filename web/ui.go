@@ -50,7 +50,7 @@ func (s *Server) registerUIRoutes() {
 		return
 	}
 	static := http.FileServerFS(files)
-	zipped := &gzipCache{files: files, m: map[string][]byte{}}
+	zipped := &gzipCache{files: files, m: map[string]*gzipped{}}
 	s.mux.HandleFunc("GET /assets/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 		w.Header().Add("Vary", "Accept-Encoding")
@@ -118,29 +118,43 @@ func (s *Server) withSession(r *http.Request, index []byte) []byte {
 }
 
 // gzipCache compresses each asset once, on first request: the charting
-// library alone is 640 kB, a third of that compressed, and the assets
-// never change while the binary runs.
+// library alone is over half a megabyte, a third of that compressed, and
+// the assets never change while the binary runs. Each file is compressed
+// apart, so the first page load's requests for its chunks do not wait
+// in turn for one another's compression.
 type gzipCache struct {
 	files fs.FS
 	mu    sync.Mutex
-	m     map[string][]byte
+	m     map[string]*gzipped
+}
+
+type gzipped struct {
+	once sync.Once
+	z    []byte
 }
 
 // get returns the compressed file, or nil when it does not exist.
 func (c *gzipCache) get(name string) []byte {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if z, ok := c.m[name]; ok {
-		return z
-	}
-	b, err := fs.ReadFile(c.files, name)
-	if err != nil {
+	if st, err := fs.Stat(c.files, name); err != nil || st.IsDir() {
 		return nil
 	}
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	zw.Write(b)
-	zw.Close()
-	c.m[name] = buf.Bytes()
-	return c.m[name]
+	c.mu.Lock()
+	e := c.m[name]
+	if e == nil {
+		e = &gzipped{}
+		c.m[name] = e
+	}
+	c.mu.Unlock()
+	e.once.Do(func() {
+		b, err := fs.ReadFile(c.files, name)
+		if err != nil {
+			return
+		}
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		zw.Write(b)
+		zw.Close()
+		e.z = buf.Bytes()
+	})
+	return e.z
 }

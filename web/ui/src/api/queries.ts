@@ -1,10 +1,12 @@
 import { previousPeriod, type Resolved } from '../lib/ranges';
-import { fetchSummary, fetchTimeseries, fetchTop, type Dimension, type Rank, type Scope, type Summary, type Timeseries, type Top, type View } from './traffic';
+import { fetchSummary, fetchTimeseries, fetchTop, summaryPath, timeseriesPath, topPath, type Dimension, type Rank, type Scope, type Summary, type Timeseries, type Top, type View } from './traffic';
 import type { ViewState } from '../lib/urlstate';
 
 // The traffic calls as (cache key, fetch) pairs, built from plain values. The
 // hooks of traffic.ts and the boot's prefetch (prefetch.ts) both build their
 // calls here, so a prefetched answer has exactly the key the page asks for.
+// The key is the call's path, so the same call made for two purposes (the top
+// bar's API filter and the overview's table of APIs) goes out once.
 export interface Query<T> {
   key: string;
   fetch: () => Promise<T>;
@@ -39,22 +41,23 @@ export function makeScope(view: View, state: ViewState, resolved: Resolved, extr
 }
 
 export function summaryQuery(scope: Scope): Query<Summary> {
-  return { key: `summary|${JSON.stringify(scope)}`, fetch: () => fetchSummary(scope) };
+  return { key: summaryPath(scope), fetch: () => fetchSummary(scope) };
 }
 
 // granularity: the view's (effective) granularity, unless opts name one.
 export function timeseriesQuery(scope: Scope, opts: SeriesOpts, granularity: string): Query<Timeseries> & { opts: SeriesOpts & { granularity: string } } {
   const o = { granularity: opts.granularity ?? granularity, groupBy: opts.groupBy, limit: opts.limit, rank: opts.rank };
-  return { key: `ts|${JSON.stringify(scope)}|${JSON.stringify(o)}`, fetch: () => fetchTimeseries(scope, o), opts: o };
+  return { key: timeseriesPath(scope, o), fetch: () => fetchTimeseries(scope, o), opts: o };
 }
 
 export function topQuery(scope: Scope, opts: TopOpts): Query<Top> {
-  return { key: `top|${JSON.stringify(scope)}|${JSON.stringify(opts)}`, fetch: () => fetchTop(scope, opts) };
+  return { key: topPath(scope, opts), fetch: () => fetchTop(scope, opts) };
 }
 
 // The top bar's filter choices: a dimension's values with traffic in the range.
 export type FilterDim = 'tenant' | 'api' | 'application';
 export function filterQuery(view: View, from: string, to: string, dim: FilterDim): Query<Top> {
   const scope = { view, from, to };
-  return { key: `filter|${dim}|${JSON.stringify(scope)}`, fetch: () => fetchTop(scope, { dimension: dim, limit: 200 }) };
+  const opts = { dimension: dim, limit: 200 };
+  return { key: topPath(scope, opts), fetch: () => fetchTop(scope, opts) };
 }

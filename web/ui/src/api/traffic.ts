@@ -82,21 +82,34 @@ function query(scope: Scope, extra: Record<string, string | number | undefined>)
   return q.toString();
 }
 
+// The calls' paths (with their queries) also name their answers in the cache
+// (api/cache.ts, api/queries.ts): two panels asking the same thing, such as
+// the top bar's API filter and a table of APIs without filters, share one call.
+export function summaryPath(scope: Scope): string {
+  return `/api/v1/traffic/summary?${query(scope, {})}`;
+}
+
+export type SeriesQuery = { granularity: string; groupBy?: Dimension; limit?: number; rank?: Rank };
+export function timeseriesPath(scope: Scope, opts: SeriesQuery): string {
+  return `/api/v1/traffic/timeseries?${query(scope, opts)}`;
+}
+
+export type TopQuery = { dimension: Dimension; limit?: number; rank?: Rank };
+export function topPath(scope: Scope, opts: TopQuery): string {
+  return `/api/v1/traffic/top?${query(scope, opts)}`;
+}
+
 export function fetchSummary(scope: Scope, signal?: AbortSignal): Promise<Summary> {
-  return request(`/api/v1/traffic/summary?${query(scope, {})}`, { signal });
+  return request(summaryPath(scope), { signal });
 }
 
 // An empty answer may carry null for its list (Go's nil slice): read it as empty.
-export async function fetchTimeseries(
-  scope: Scope,
-  opts: { granularity: string; groupBy?: Dimension; limit?: number; rank?: Rank },
-  signal?: AbortSignal,
-): Promise<Timeseries> {
-  const ts = await request<Timeseries>(`/api/v1/traffic/timeseries?${query(scope, opts)}`, { signal });
+export async function fetchTimeseries(scope: Scope, opts: SeriesQuery, signal?: AbortSignal): Promise<Timeseries> {
+  const ts = await request<Timeseries>(timeseriesPath(scope, opts), { signal });
   return { ...ts, series: (ts.series ?? []).map((s) => ({ ...s, labels: s.labels ?? {}, points: s.points ?? [] })) };
 }
 
-export async function fetchTop(scope: Scope, opts: { dimension: Dimension; limit?: number; rank?: Rank }, signal?: AbortSignal): Promise<Top> {
-  const top = await request<Top>(`/api/v1/traffic/top?${query(scope, opts)}`, { signal });
+export async function fetchTop(scope: Scope, opts: TopQuery, signal?: AbortSignal): Promise<Top> {
+  const top = await request<Top>(topPath(scope, opts), { signal });
   return { ...top, items: (top.items ?? []).map((i) => ({ ...i, labels: i.labels ?? {} })) };
 }

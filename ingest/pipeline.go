@@ -100,7 +100,7 @@ type Options struct {
 	Cap            func(dim string) int
 	FlushInterval  time.Duration // fine tier (minutes, hours, raw events): default 5s
 	CoarseInterval time.Duration // coarse tier (days, months, years): default 30s
-	FlushMaxRows   int           // flush a tier early past this many in-memory entries; default 50,000
+	FlushMaxRows   int           // flush a tier early past this many in-memory entries (and wait for the flusher past twice as many); default 50,000
 	// MaxHeldBytes flushes the coarse tier early once the log bytes it keeps
 	// from release pass it, so a high rate never fills the log waiting for
 	// coarse_flush_interval; default 256 MiB (a quarter of the default log).
@@ -129,8 +129,12 @@ type Pipeline struct {
 	rawFrom              int64
 	rawFlushes           chan *apilens.Flush
 	flushes              chan *apilens.Flush
-	done                 chan struct{}
-	cancel               context.CancelFunc
+	// idle holds a token while the rollup flusher has nothing to do: the
+	// consumer takes it to drain a tier, the flusher puts it back when
+	// the flush is applied. So one flush's rows at most are in memory.
+	idle   chan struct{}
+	done   chan struct{}
+	cancel context.CancelFunc
 
 	statMu   sync.Mutex
 	flushed  map[string]int64 // per tier stream: position covered by its last successful flush
@@ -173,6 +177,7 @@ func New(opts Options) *Pipeline {
 		m:       opts.Metrics,
 		keys:    make(map[string]time.Time),
 		flushes: make(chan *apilens.Flush, 1),
+		idle:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
 		flushed: make(map[string]int64),
 	}
@@ -221,14 +226,15 @@ func (p *Pipeline) Start(ctx context.Context) error {
 	cctx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
 	flusherDone := make(chan struct{})
+	p.idle <- struct{}{}
 	go func() {
 		defer close(flusherDone)
-		p.flusher(cctx, p.flushes)
+		p.flusher(cctx, p.flushes, p.idle)
 	}()
 	rawDone := make(chan struct{})
 	go func() {
 		defer close(rawDone)
-		p.flusher(cctx, p.rawFlushes)
+		p.flusher(cctx, p.rawFlushes, nil)
 	}()
 	go func() {
 		defer close(p.done)
@@ -357,6 +363,8 @@ func (p *Pipeline) consume(ctx context.Context, start int64) {
 		fineEvents  int
 		fineDirty   bool
 		coarseDirty bool
+		// coarseWanted says a flush of the coarse tier waits for the flusher.
+		coarseWanted bool
 
 		fineDeadline   = time.Now().Add(p.opts.FlushInterval)
 		coarseDeadline = time.Now().Add(p.opts.CoarseInterval)
@@ -376,7 +384,26 @@ func (p *Pipeline) consume(ctx context.Context, start int64) {
 			p.rawFlushes <- &apilens.Flush{Stream: StreamRaw, Offset: rawPos, Raw: []apilens.RawBatch{b}}
 		}
 	}
-	flushFine := func() {
+	// acquire takes the flusher's idle token: at once, or, when force is
+	// set, after the flush in progress. Without the token a tier keeps
+	// aggregating and is drained later: entries cost less memory than the
+	// rows they become.
+	acquire := func(force bool) bool {
+		select {
+		case <-p.idle:
+			return true
+		default:
+		}
+		if !force {
+			return false
+		}
+		<-p.idle
+		return true
+	}
+	flushFine := func(force bool) {
+		if fineDirty && !acquire(force || fine.Len() >= 2*p.opts.FlushMaxRows) {
+			return
+		}
 		fineDeadline = time.Now().Add(p.opts.FlushInterval)
 		cutRaw()
 		if catchupPos > 0 {
@@ -393,13 +420,17 @@ func (p *Pipeline) consume(ctx context.Context, start int64) {
 		keys = nil
 		p.m.flushEvents.Observe(float64(fineEvents))
 		fineEvents, fineDirty = 0, false
-		p.flushes <- f // waits while the previous flush is in progress
+		p.flushes <- f
 	}
-	flushCoarse := func() {
-		coarseDeadline = time.Now().Add(p.opts.CoarseInterval)
+	flushCoarse := func(force bool) {
 		if !coarseDirty {
+			coarseDeadline, coarseWanted = time.Now().Add(p.opts.CoarseInterval), false
 			return
 		}
+		if !acquire(force || coarse.Len() >= 2*p.opts.FlushMaxRows) {
+			return
+		}
+		coarseDeadline, coarseWanted = time.Now().Add(p.opts.CoarseInterval), false
 		rows, _ := coarse.Drain(p.opts.Now())
 		coarseDirty = false
 		p.flushes <- &apilens.Flush{Stream: StreamCoarse, Offset: coarsePos, Rows: rows}
@@ -412,7 +443,12 @@ func (p *Pipeline) consume(ctx context.Context, start int64) {
 			if coarseDeadline.Before(deadline) {
 				deadline = coarseDeadline
 			}
-			if wait := time.Until(deadline); wait > 0 {
+			wait := time.Until(deadline)
+			if wait <= 0 {
+				// A flush postponed while the flusher is busy: look again soon.
+				wait = 10 * time.Millisecond
+			}
+			{
 				wctx, cancel := context.WithTimeout(ctx, wait)
 				data, end, err = r.Next(wctx)
 				cancel()
@@ -423,8 +459,8 @@ func (p *Pipeline) consume(ctx context.Context, start int64) {
 			}
 		}
 		if ctx.Err() != nil {
-			flushFine()
-			flushCoarse()
+			flushFine(true)
+			flushCoarse(true)
 			cutRaw()
 			return
 		}
@@ -462,15 +498,16 @@ func (p *Pipeline) consume(ctx context.Context, start int64) {
 		now := time.Now()
 		fineDue := now.After(fineDeadline) || fine.Len() >= p.opts.FlushMaxRows
 		if fineDue {
-			flushFine()
+			flushFine(false)
 		}
 		// The coarse tier waits for its interval only under load: once the
-		// consumer has caught up with the log, a fine flush takes it along,
-		// so that days, months and years are as fresh as hours when there
-		// is time to spare.
-		if (fineDue && caughtUp) || now.After(coarseDeadline) || coarse.Len() >= p.opts.FlushMaxRows ||
-			coarsePos-p.flushedAt(StreamCoarse) >= p.opts.MaxHeldBytes {
-			flushCoarse()
+		// consumer has caught up with the log, a fine flush takes it along
+		// (as soon as the flusher is free), so that days, months and years
+		// are as fresh as hours when there is time to spare.
+		coarseWanted = coarseWanted || (fineDue && caughtUp)
+		held := coarsePos-p.flushedAt(StreamCoarse) >= p.opts.MaxHeldBytes
+		if coarseWanted || now.After(coarseDeadline) || coarse.Len() >= p.opts.FlushMaxRows || held {
+			flushCoarse(held)
 		}
 	}
 }
@@ -509,46 +546,53 @@ func (p *Pipeline) apply(data []byte, agg *rollup.Aggregator, dec *apilens.Decod
 
 // flusher applies flushes in order, retrying until the store takes each
 // one: while the database is down, receivers keep acknowledging into the
-// log until it is full.
-func (p *Pipeline) flusher(ctx context.Context, flushes <-chan *apilens.Flush) {
+// log until it is full. After each flush it puts a token in idle, if given.
+func (p *Pipeline) flusher(ctx context.Context, flushes <-chan *apilens.Flush, idle chan<- struct{}) {
 	gaveUp := false
 	for f := range flushes {
-		if gaveUp {
-			// A coarse flush must never commit past a fine one that did not:
-			// what was given up is replayed from the log at the next start.
-			continue
+		// A coarse flush must never commit past a fine one that did not:
+		// what was given up is replayed from the log at the next start.
+		if !gaveUp {
+			gaveUp = p.flush(ctx, f)
 		}
-		backoff := 100 * time.Millisecond
-		for attempt := 1; ; attempt++ {
-			t0 := time.Now()
-			// A flush in progress at shutdown is finished, not abandoned.
-			err := p.opts.Store.ApplyFlush(context.WithoutCancel(ctx), f)
-			if err == nil {
-				p.m.flushSeconds.WithLabelValues(f.Stream).Observe(time.Since(t0).Seconds())
-				p.m.flushRows.Add(float64(len(f.Rows)))
-				p.statMu.Lock()
-				p.flushed[f.Stream], p.lastErr = f.Offset, nil
-				release := p.releasable()
-				p.statMu.Unlock()
-				if err := p.opts.Log.Release(release); err != nil {
-					p.log.Warn("release flushed log segments", "err", err)
-				}
-				p.expireKeys()
-				break
-			}
-			p.m.flushErrors.Inc()
+		if idle != nil {
+			idle <- struct{}{}
+		}
+	}
+}
+
+// flush applies f, retrying until the store takes it; at shutdown it gives
+// up after a few attempts and says so.
+func (p *Pipeline) flush(ctx context.Context, f *apilens.Flush) (gaveUp bool) {
+	backoff := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		t0 := time.Now()
+		// A flush in progress at shutdown is finished, not abandoned.
+		err := p.opts.Store.ApplyFlush(context.WithoutCancel(ctx), f)
+		if err == nil {
+			p.m.flushSeconds.WithLabelValues(f.Stream).Observe(time.Since(t0).Seconds())
+			p.m.flushRows.Add(float64(len(f.Rows)))
 			p.statMu.Lock()
-			p.lastErr = err
+			p.flushed[f.Stream], p.lastErr = f.Offset, nil
+			release := p.releasable()
 			p.statMu.Unlock()
-			p.log.Error("flush rollups to the store; will retry", "err", err, "attempt", attempt, "rows", len(f.Rows))
-			if ctx.Err() != nil && attempt >= 3 {
-				p.log.Error("giving up the last flushes at shutdown; the log replays them at the next start")
-				gaveUp = true
-				break
+			if err := p.opts.Log.Release(release); err != nil {
+				p.log.Warn("release flushed log segments", "err", err)
 			}
-			time.Sleep(backoff)
-			backoff = min(2*backoff, 10*time.Second)
+			p.expireKeys()
+			return false
 		}
+		p.m.flushErrors.Inc()
+		p.statMu.Lock()
+		p.lastErr = err
+		p.statMu.Unlock()
+		p.log.Error("flush rollups to the store; will retry", "err", err, "attempt", attempt, "rows", len(f.Rows))
+		if ctx.Err() != nil && attempt >= 3 {
+			p.log.Error("giving up the last flushes at shutdown; the log replays them at the next start")
+			return true
+		}
+		time.Sleep(backoff)
+		backoff = min(2*backoff, 10*time.Second)
 	}
 }
 

@@ -100,7 +100,7 @@ type Options struct {
 	Cap            func(dim string) int
 	FlushInterval  time.Duration // fine tier (minutes, hours, raw events): default 5s
 	CoarseInterval time.Duration // coarse tier (days, months, years): default 30s
-	FlushMaxRows   int           // flush a tier early past this many in-memory entries (and wait for the flusher past twice as many); default 50,000
+	FlushMaxRows   int           // flush a tier early past this many in-memory entries; default 50,000
 	// MaxHeldBytes flushes the coarse tier early once the log bytes it keeps
 	// from release pass it, so a high rate never fills the log waiting for
 	// coarse_flush_interval; default 256 MiB (a quarter of the default log).
@@ -385,9 +385,10 @@ func (p *Pipeline) consume(ctx context.Context, start int64) {
 		}
 	}
 	// acquire takes the flusher's idle token: at once, or, when force is
-	// set, after the flush in progress. Without the token a tier keeps
-	// aggregating and is drained later: entries cost less memory than the
-	// rows they become.
+	// set, after the flush in progress. A tier due by its interval keeps
+	// aggregating until the flusher is free (entries cost less memory than
+	// the rows they become); a full fine tier waits for it, and a coarse
+	// one at twice the size.
 	acquire := func(force bool) bool {
 		select {
 		case <-p.idle:
@@ -401,7 +402,7 @@ func (p *Pipeline) consume(ctx context.Context, start int64) {
 		return true
 	}
 	flushFine := func(force bool) {
-		if fineDirty && !acquire(force || fine.Len() >= 2*p.opts.FlushMaxRows) {
+		if fineDirty && !acquire(force || fine.Len() >= p.opts.FlushMaxRows) {
 			return
 		}
 		fineDeadline = time.Now().Add(p.opts.FlushInterval)

@@ -117,11 +117,10 @@ func (s *Server) withSession(r *http.Request, index []byte) []byte {
 	return page.Bytes()
 }
 
-// gzipCache compresses each asset once, on first request: the charting
-// library alone is over half a megabyte, a third of that compressed, and
-// the assets never change while the binary runs. Each file is compressed
-// apart, so the first page load's requests for its chunks do not wait
-// in turn for one another's compression.
+// gzipCache holds the assets compressed: the build's gzip twin of each
+// (name.gz, see vite.config.ts), or, for a file without one, the file
+// compressed here once, on first request (the assets never change while the
+// binary runs). Each file apart, so no request waits for another's.
 type gzipCache struct {
 	files fs.FS
 	mu    sync.Mutex
@@ -146,6 +145,10 @@ func (c *gzipCache) get(name string) []byte {
 	}
 	c.mu.Unlock()
 	e.once.Do(func() {
+		if z, err := fs.ReadFile(c.files, name+".gz"); err == nil {
+			e.z = z
+			return
+		}
 		b, err := fs.ReadFile(c.files, name)
 		if err != nil {
 			return

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"io"
@@ -125,5 +127,63 @@ func TestIndexSession(t *testing.T) {
 	// Assets are served as they are.
 	if body := read(do("GET", "/assets/boot.js", "", nil)); body != "export {}" {
 		t.Errorf("asset: %q", body)
+	}
+}
+
+// TestAssetsGzip checks that an asset goes out as the build's gzip twin
+// when there is one, compressed by the server when there is none, and as
+// it is to a client that does not accept gzip.
+func TestAssetsGzip(t *testing.T) {
+	zip := func(s string) []byte {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		zw.Write([]byte(s))
+		zw.Close()
+		return b.Bytes()
+	}
+	s := New(Options{Users: users{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), UI: fstest.MapFS{
+		"index.html":     {Data: []byte(testIndex)},
+		"assets/a.js":    {Data: []byte("export const a = 1")},
+		"assets/a.js.gz": {Data: zip("the twin")}, // not a.js's bytes: shows which one went out
+		"assets/b.css":   {Data: []byte("body{}")},
+	}})
+	get := func(path string, gz bool) (body, encoding string) {
+		t.Helper()
+		req := httptest.NewRequest("GET", path, nil)
+		if gz {
+			req.Header.Set("Accept-Encoding", "gzip")
+		}
+		w := httptest.NewRecorder()
+		s.mux.ServeHTTP(w, req)
+		resp := w.Result()
+		var r io.Reader = resp.Body
+		if enc := resp.Header.Get("Content-Encoding"); enc == "gzip" {
+			zr, err := gzip.NewReader(resp.Body)
+			if err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+			r = zr
+		}
+		b, _ := io.ReadAll(r)
+		return string(b), resp.Header.Get("Content-Encoding")
+	}
+	for _, c := range []struct {
+		path     string
+		gz       bool
+		body     string
+		encoding string
+	}{
+		{"/assets/a.js", true, "the twin", "gzip"},
+		{"/assets/a.js", false, "export const a = 1", ""},
+		{"/assets/b.css", true, "body{}", "gzip"},
+		{"/assets/b.css", true, "body{}", "gzip"}, // from the cache
+		{"/assets/b.css", false, "body{}", ""},
+	} {
+		if body, enc := get(c.path, c.gz); body != c.body || enc != c.encoding {
+			t.Errorf("%s (gzip accepted: %v): %q, Content-Encoding %q; want %q, %q", c.path, c.gz, body, enc, c.body, c.encoding)
+		}
+	}
+	if body, _ := get("/assets/nope.js", true); !strings.Contains(body, "404") && !strings.Contains(strings.ToLower(body), "not found") {
+		t.Errorf("a missing asset: %q", body)
 	}
 }

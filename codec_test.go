@@ -1,10 +1,13 @@
 package apilens
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"math/rand/v2"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -42,7 +45,7 @@ func randomEvent(rng *rand.Rand) Event {
 
 func TestBatchRoundTrip(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
-	for n := range []int{0, 1, 2, 100} {
+	for _, n := range []int{0, 1, 2, 100} {
 		b := Batch{Key: "alice\x00k" + strconv.Itoa(n)}
 		for i := 0; i < n; i++ {
 			b.Events = append(b.Events, randomEvent(rng))
@@ -77,9 +80,86 @@ func TestDecodeBatchRejectsDamage(t *testing.T) {
 	}
 }
 
+// plainBatch is b in the uncompressed form of version 1.
+func plainBatch(b *Batch) []byte {
+	dst := appendBatchHeader(nil, batchPlain, b.Key, len(b.Events))
+	for i := range b.Events {
+		dst = AppendEvent(dst, &b.Events[i])
+	}
+	return dst
+}
+
+// TestBatchForms checks that both forms decode to the same events, with
+// and without Alias, that the compressed one is the smaller for traffic
+// that repeats itself, and that an aliasing Decoder's events stay intact
+// until its next batch.
+func TestBatchForms(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	b := Batch{Key: "k"}
+	for range 200 {
+		b.Events = append(b.Events, randomEvent(rng))
+	}
+	b.Events[0].APIName = "orders-api"
+	plain, compressed := plainBatch(&b), AppendBatch(nil, &b)
+	if compressed[0] != batchCompressed || len(compressed) >= len(plain)/2 {
+		t.Errorf("compressed batch: version %d, %d bytes for %d plain", compressed[0], len(compressed), len(plain))
+	}
+	for _, alias := range []bool{false, true} {
+		d := Decoder{Alias: alias}
+		for name, enc := range map[string][]byte{"plain": plain, "compressed": compressed} {
+			var got Batch
+			if err := d.DecodeBatch(enc, &got); err != nil {
+				t.Fatalf("%s, alias %v: %v", name, alias, err)
+			}
+			if !reflect.DeepEqual(b, got) {
+				t.Errorf("%s, alias %v: decoded events differ", name, alias)
+			}
+		}
+	}
+	// Two batches through one aliasing Decoder: the first batch's strings
+	// are views of the scratch buffer, which the second overwrites; a copy
+	// taken before the second call is what the caller keeps.
+	d := Decoder{Alias: true}
+	var first, second Batch
+	if err := d.DecodeBatch(compressed, &first); err != nil {
+		t.Fatal(err)
+	}
+	kept, want := strings.Clone(first.Events[0].APIName), b.Events[0].APIName
+	other := b
+	other.Events = append([]Event(nil), b.Events...)
+	other.Events[0].APIName = strings.Repeat("x", len(want)) // the same size: the buffer is reused
+	if err := d.DecodeBatch(AppendBatch(nil, &other), &second); err != nil {
+		t.Fatal(err)
+	}
+	if kept != want || !reflect.DeepEqual(other, second) {
+		t.Errorf("kept %q (want %q), second batch differs: %v", kept, want, second.Events[0].APIName)
+	}
+	if first.Events[0].APIName != second.Events[0].APIName {
+		t.Errorf("the first batch's strings are not views of the reused buffer: %q", first.Events[0].APIName)
+	}
+}
+
+func TestDecodeBatchRejectsBadBlock(t *testing.T) {
+	enc := appendBatchHeader(nil, batchCompressed, "", 1)
+	for name, block := range map[string][]byte{
+		"no block":      nil,
+		"bad length":    {0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+		"over limit":    binary.AppendUvarint(nil, maxBatchBytes+1),
+		"corrupt block": {40, 0x01, 0x02},
+	} {
+		var d Decoder
+		var got Batch
+		err := d.DecodeBatch(append(enc[:len(enc):len(enc)], block...), &got)
+		if err == nil || !errors.Is(err, errCorrupt) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
 func FuzzDecodeBatch(f *testing.F) {
 	rng := rand.New(rand.NewPCG(3, 3))
 	f.Add(AppendBatch(nil, &Batch{Key: "k", Events: []Event{randomEvent(rng)}}))
+	f.Add(plainBatch(&Batch{Key: "k", Events: []Event{randomEvent(rng), randomEvent(rng)}}))
 	f.Add([]byte{1, 0, 0xff, 0xff, 0xff, 0xff, 0x0f})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var d Decoder

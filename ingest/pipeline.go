@@ -611,18 +611,27 @@ func (p *Pipeline) expireKeys() {
 // rawBatchEvents bounds a raw batch so a drill-down decompresses little.
 const rawBatchEvents = 10_000
 
-// rawBuilder collects log records into a raw batch: a sequence of
-// length-prefixed encoded batches (codec.go), compressed with S2, which
-// costs a fraction of zstd's time on the hot path.
+// rawBuilder collects log records into a raw batch: the records as they
+// are, each length-prefixed, after a zero byte that says so. The records
+// are compressed already (codec.go), by the receivers, so the consumer
+// does not compress them again. A raw batch that starts with anything else
+// is the older form, the length-prefixed records compressed as one S2
+// block (which cannot start with zero: that is the length of an empty
+// block, and an empty batch is never stored).
 type rawBuilder struct {
 	buf      []byte
-	enc      []byte // compression scratch: s2 needs room for the worst case
-	n        int    // events
+	n        int // events
 	min, max time.Time
 }
 
+// rawRecords marks a raw batch of records as they are.
+const rawRecords = 0
+
 // add appends one log record.
 func (b *rawBuilder) add(record []byte) {
+	if len(b.buf) == 0 {
+		b.buf = append(b.buf, rawRecords)
+	}
 	b.buf = binary.AppendUvarint(b.buf, uint64(len(record)))
 	b.buf = append(b.buf, record...)
 }
@@ -644,22 +653,21 @@ func (b *rawBuilder) cut() (apilens.RawBatch, bool) {
 		b.buf = b.buf[:0]
 		return apilens.RawBatch{}, false
 	}
-	if n := s2.MaxEncodedLen(len(b.buf)); cap(b.enc) < n {
-		b.enc = make([]byte, n)
-	}
-	// The batch keeps only the compressed bytes, a third of the worst case
-	// that Encode must be given room for.
-	data := bytes.Clone(s2.Encode(b.enc[:cap(b.enc)], b.buf))
-	rb := apilens.RawBatch{MinTime: b.min, MaxTime: b.max, Count: b.n, Data: data}
+	rb := apilens.RawBatch{MinTime: b.min, MaxTime: b.max, Count: b.n, Data: bytes.Clone(b.buf)}
 	b.buf, b.n = b.buf[:0], 0
 	return rb, true
 }
 
 // DecodeRaw calls fn for each event of a raw batch.
 func DecodeRaw(rb *apilens.RawBatch, fn func(*apilens.Event) error) error {
-	data, err := s2.Decode(nil, rb.Data)
-	if err != nil {
-		return fmt.Errorf("decompress raw batch %d: %w", rb.ID, err)
+	var data []byte
+	if len(rb.Data) > 0 && rb.Data[0] == rawRecords {
+		data = rb.Data[1:]
+	} else {
+		var err error
+		if data, err = s2.Decode(nil, rb.Data); err != nil {
+			return fmt.Errorf("decompress raw batch %d: %w", rb.ID, err)
+		}
 	}
 	var d apilens.Decoder
 	var batch apilens.Batch

@@ -387,7 +387,7 @@ func (a *Aggregator) Drain(now time.Time) (rows, carry []apilens.RollupRow) {
 	for k, en := range coarse {
 		emit(k.key, k.gran, en)
 	}
-	rows = all[:nStoreOnly+nBoth : nStoreOnly+nBoth]
+	rows = all[: nStoreOnly+nBoth : nStoreOnly+nBoth]
 	if nBoth+nCarryOnly > 0 {
 		carry = all[nStoreOnly:]
 	}

@@ -129,24 +129,35 @@ func (a *Aggregator) Add(e *apilens.Event) {
 
 	var m apilens.Counts
 	measure(e, &m)
+	// Each latency's sketch index, computed once for all its families.
+	response, backend := sketch.NoValue, sketch.NoValue
+	if !e.IsFault() {
+		if e.ResponseLatency >= 0 {
+			response = sketch.IndexOf(float64(e.ResponseLatency))
+		}
+		if e.BackendLatency >= 0 {
+			backend = sketch.IndexOf(float64(e.BackendLatency))
+		}
+	}
+	lat := [2]sketch.Index{response, backend}
 
 	// The total and application families are derived in Drain from api and
 	// api_application: every event is in exactly one entry of each.
 	a.fromEvents = true
-	a.add(apilens.FamilyAPI, &buckets, e, &m, api, version, tenant, l.intern(e.APIContext), l.intern(e.APICreator))
-	a.add(apilens.FamilyAPIApplication, &buckets, e, &m, api, app, version, appOwner, appID, tenant)
-	a.add(apilens.FamilyResource, &buckets, e, &m, api, version,
+	a.add(apilens.FamilyAPI, &buckets, e, &m, &lat, api, version, tenant, l.intern(e.APIContext), l.intern(e.APICreator))
+	a.add(apilens.FamilyAPIApplication, &buckets, e, &m, &lat, api, app, version, appOwner, appID, tenant)
+	a.add(apilens.FamilyResource, &buckets, e, &m, &lat, api, version,
 		l.limited(tenant, capResource, e.APIResourceTemplate), l.intern(e.APIMethod), tenant)
-	a.add(apilens.FamilyUser, &buckets, e, &m, app, l.limited(tenant, capUser, e.UserName), tenant)
-	a.add(apilens.FamilyDestination, &buckets, e, &m, api,
+	a.add(apilens.FamilyUser, &buckets, e, &m, &lat, app, l.limited(tenant, capUser, e.UserName), tenant)
+	a.add(apilens.FamilyDestination, &buckets, e, &m, &lat, api,
 		l.limited(tenant, capDestination, e.Destination), version, tenant)
 	if e.IsFault() {
-		a.add(apilens.FamilyFault, &buckets, e, &m, api, l.intern(e.ErrorType),
+		a.add(apilens.FamilyFault, &buckets, e, &m, &lat, api, l.intern(e.ErrorType),
 			l.limited(tenant, capErrorMessage, e.ErrorMessage), l.code(e.ErrorCode), app, version, tenant)
 	}
-	a.add(apilens.FamilyGeo, &buckets, e, &m,
+	a.add(apilens.FamilyGeo, &buckets, e, &m, &lat,
 		l.limited(tenant, capCountry, orNA(e.Country)), l.limited(tenant, capCity, orNA(e.City)), api, tenant)
-	a.add(apilens.FamilyDevice, &buckets, e, &m,
+	a.add(apilens.FamilyDevice, &buckets, e, &m, &lat,
 		l.limited(tenant, capOS, orOther(e.OS)), l.limited(tenant, capBrowser, orOther(e.Browser)),
 		l.limited(tenant, capDevice, orOther(e.Device)), api, tenant)
 }
@@ -214,7 +225,9 @@ func (a *Aggregator) baseOf(f apilens.Family) apilens.Granularity {
 	return max(a.opts.Grans[0], f.Spec().Finest)
 }
 
-func (a *Aggregator) add(f apilens.Family, buckets *[apilens.Year + 1]int64, e *apilens.Event, m *apilens.Counts, dims ...uint32) {
+// add counts m into family f's entry of dims; lat holds the response and
+// backend latencies' sketch indices (sketch.NoValue for none).
+func (a *Aggregator) add(f apilens.Family, buckets *[apilens.Year + 1]int64, e *apilens.Event, m *apilens.Counts, lat *[2]sketch.Index, dims ...uint32) {
 	g := a.baseOf(f)
 	if buckets[g] == 0 { // a family that starts coarser than the Aggregator's granularities
 		buckets[g] = g.Truncate(e.RequestTimestamp).Unix()
@@ -223,20 +236,21 @@ func (a *Aggregator) add(f apilens.Family, buckets *[apilens.Year + 1]int64, e *
 	copy(k.dims[:], dims)
 	en := a.entry(k)
 	en.m.Add(m)
-	if !f.Spec().Latency || e.IsFault() {
+	spec := f.Spec()
+	if !spec.Latency {
 		return
 	}
-	if e.ResponseLatency >= 0 {
+	if lat[0] != sketch.NoValue {
 		if en.response == nil {
 			en.response = sketch.New()
 		}
-		en.response.Add(float64(e.ResponseLatency))
+		en.response.AddIndex(lat[0])
 	}
-	if e.BackendLatency >= 0 && f.Spec().Backend {
+	if lat[1] != sketch.NoValue && spec.Backend {
 		if en.backend == nil {
 			en.backend = sketch.New()
 		}
-		en.backend.Add(float64(e.BackendLatency))
+		en.backend.AddIndex(lat[1])
 	}
 }
 

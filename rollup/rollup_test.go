@@ -252,13 +252,15 @@ func BenchmarkAdd(b *testing.B) {
 // BenchmarkAddSimulated counts the simulator's traffic of 100 APIs × 1,000
 // applications, enriched when the system's uap-core and tor-geoipdb are
 // installed, into a fine-tier Aggregator drained every 50,000 entries as
-// the pipeline does: the consumer's per-event cost at a realistic size.
+// the pipeline does: batches of 200 on a parallel Aggregator, the
+// consumer's per-event cost at a realistic size.
 func BenchmarkAddSimulated(b *testing.B) {
 	g := simulate.NewGenerator(simulate.Options{Seed: 7, APIs: 100, Applications: 1000})
 	x, err := enrich.New(enrich.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Logf("without enrichment: %v", err)
 	}
+	const batch = 200
 	events := make([]apilens.Event, 200_000)
 	t0 := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	for i := range events {
@@ -268,14 +270,16 @@ func BenchmarkAddSimulated(b *testing.B) {
 			x.Enrich(&events[i])
 		}
 	}
-	a := New(Options{Grans: []apilens.Granularity{apilens.Minute, apilens.Hour}, Carry: true})
+	a := New(Options{Grans: []apilens.Granularity{apilens.Minute, apilens.Hour}, Carry: true, Parallel: true})
+	defer a.Close()
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		a.Add(&events[i%len(events)])
+		a.AddBatch(events[i : i+batch])
 		if a.Len() >= 50_000 {
 			a.Drain(t0)
 		}
-		i++
+		i = (i + batch) % len(events)
 	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/event")
 }

@@ -20,26 +20,6 @@ import (
 	"github.com/apilens/apilens/store/sqlite"
 )
 
-type spoolLog struct{ s *spool.Spool }
-
-func (l spoolLog) Append(ctx context.Context, p ...[]byte) (int64, error) {
-	return l.s.Append(ctx, p...)
-}
-func (l spoolLog) Read(from int64) ingest.LogReader { return spoolReader{l.s.Reader(from)} }
-func (l spoolLog) Release(upTo int64) error         { return l.s.Release(upTo) }
-
-type spoolReader struct{ r *spool.Reader }
-
-func (r spoolReader) Next(ctx context.Context) ([]byte, int64, error) {
-	rec, err := r.r.Next(ctx)
-	return rec.Data, rec.End, err
-}
-func (r spoolReader) TryNext() ([]byte, int64, bool, error) {
-	rec, ok, err := r.r.TryNext()
-	return rec.Data, rec.End, ok, err
-}
-func (r spoolReader) Close() error { return r.r.Close() }
-
 func cpuSeconds() float64 {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
@@ -105,7 +85,7 @@ func BenchmarkConsume(b *testing.B) {
 		reg := prometheus.NewRegistry()
 		m := ingest.NewMetrics(reg)
 		opts := ingest.Options{
-			Log: spoolLog{sp}, Store: db, Metrics: m, Logger: log,
+			Log: ingest.SpoolLog(sp), Store: db, Metrics: m, Logger: log,
 			FlushInterval: 5 * time.Second, CoarseInterval: 30 * time.Second, FlushMaxRows: 50_000, MaxHeldBytes: 1 << 28,
 		}
 		if x != nil {

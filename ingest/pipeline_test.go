@@ -56,26 +56,6 @@ func (s *fakeStore) counts() (hour, day int64, raw int) {
 	return s.requests[apilens.Hour], s.requests[apilens.Day], s.raw
 }
 
-type spoolLog struct{ s *spool.Spool }
-
-func (l spoolLog) Append(ctx context.Context, p ...[]byte) (int64, error) {
-	return l.s.Append(ctx, p...)
-}
-func (l spoolLog) Read(from int64) LogReader { return spoolReader{l.s.Reader(from)} }
-func (l spoolLog) Release(upTo int64) error  { return l.s.Release(upTo) }
-
-type spoolReader struct{ r *spool.Reader }
-
-func (r spoolReader) Next(ctx context.Context) ([]byte, int64, error) {
-	rec, err := r.r.Next(ctx)
-	return rec.Data, rec.End, err
-}
-func (r spoolReader) TryNext() ([]byte, int64, bool, error) {
-	rec, ok, err := r.r.TryNext()
-	return rec.Data, rec.End, ok, err
-}
-func (r spoolReader) Close() error { return r.r.Close() }
-
 func TestDatabaseDownKeepsAcknowledgingAndCatchesUp(t *testing.T) {
 	sp, err := spool.Open(spool.Options{Dir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
@@ -84,7 +64,7 @@ func TestDatabaseDownKeepsAcknowledgingAndCatchesUp(t *testing.T) {
 	defer sp.Close()
 	store := &fakeStore{down: true, offsets: map[string]int64{}, requests: map[apilens.Granularity]int64{}}
 	p := New(Options{
-		Log: spoolLog{sp}, Store: store,
+		Log: SpoolLog(sp), Store: store,
 		FlushInterval: 20 * time.Millisecond, CoarseInterval: 50 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})

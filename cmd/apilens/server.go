@@ -198,7 +198,7 @@ func (m *Main) Open(ctx context.Context) error {
 		enrichFn = m.Enricher.Enrich
 	}
 	m.Pipeline = ingest.New(ingest.Options{
-		Log:               spoolLog{sp},
+		Log:               ingest.SpoolLog(sp),
 		Store:             db,
 		Enrich:            enrichFn,
 		Retention:         retention,
@@ -366,34 +366,6 @@ func (m *Main) startPurge() {
 			t.Reset(10 * time.Minute)
 		}
 	}()
-}
-
-// spoolLog adapts the spool to the pipeline's Log.
-type spoolLog struct{ s *spool.Spool }
-
-func (l spoolLog) Append(ctx context.Context, payloads ...[]byte) (int64, error) {
-	end, err := l.s.Append(ctx, payloads...)
-	if errors.Is(err, spool.ErrFull) {
-		return 0, apilens.Errorf(apilens.EUNAVAILABLE, "the event buffer is full while the database catches up; retry later")
-	}
-	return end, err
-}
-
-func (l spoolLog) Read(from int64) ingest.LogReader { return spoolReader{l.s.Reader(from)} }
-func (l spoolLog) Release(upTo int64) error         { return l.s.Release(upTo) }
-
-type spoolReader struct{ r *spool.Reader }
-
-func (r spoolReader) Next(ctx context.Context) ([]byte, int64, error) {
-	rec, err := r.r.Next(ctx)
-	return rec.Data, rec.End, err
-}
-
-func (r spoolReader) Close() error { return r.r.Close() }
-
-func (r spoolReader) TryNext() ([]byte, int64, bool, error) {
-	rec, ok, err := r.r.TryNext()
-	return rec.Data, rec.End, ok, err
 }
 
 // spoolCollector exports the spool's figures as Prometheus gauges.

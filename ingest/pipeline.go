@@ -509,6 +509,7 @@ func (p *Pipeline) consume(ctx context.Context, start int64) {
 			case rb != nil:
 				p.apply(d, nil, rb, nil)
 			}
+			d.release()
 			free <- d
 			if raw.n >= rawBatchEvents {
 				cutRaw()
@@ -543,6 +544,20 @@ type decoded struct {
 	err   error // the decoding error: the record is skipped
 	dec   apilens.Decoder
 	batch apilens.Batch
+}
+
+// maxKeptEvents bounds the events a slot keeps room for: a rare batch of
+// tens of thousands of events must not leave three slots holding as many.
+const maxKeptEvents = 10_000
+
+// release lets go of what d no longer needs: the record, and the room a
+// large batch made.
+func (d *decoded) release() {
+	d.data = nil
+	if cap(d.batch.Events) > maxKeptEvents {
+		d.batch.Events = nil
+		d.dec = apilens.Decoder{Alias: true} // and its decompression buffer
+	}
 }
 
 // read reads the log from start, decodes each record into a free slot and

@@ -91,3 +91,21 @@ func TestRawBatchOlderForm(t *testing.T) {
 		t.Error("a truncated raw batch decoded without an error")
 	}
 }
+
+// TestSlotReleasesLargeBatches checks that a read-ahead slot keeps the room
+// of an ordinary batch for the next one, and not that of a rare large one.
+func TestSlotReleasesLargeBatches(t *testing.T) {
+	for _, n := range []int{200, maxKeptEvents + 1} {
+		evs := simulated(n)
+		d := &decoded{dec: apilens.Decoder{Alias: true}}
+		d.data = apilens.AppendBatch(nil, &apilens.Batch{Events: evs})
+		if err := d.dec.DecodeBatch(d.data, &d.batch); err != nil {
+			t.Fatal(err)
+		}
+		d.release()
+		kept := cap(d.batch.Events) >= n
+		if d.data != nil || kept != (n <= maxKeptEvents) {
+			t.Errorf("%d events: record kept %v, room for the events kept %v", n, d.data != nil, kept)
+		}
+	}
+}

@@ -167,9 +167,16 @@ func (a *Aggregator) worker() {
 			a.apply(&(*buf)[i], 1)
 		}
 		a.n1.Store(int64(len(a.tables[1].index)))
+		if cap(*buf) > maxKeptPrepared {
+			*buf = nil // a rare large batch: don't keep its room (~530 bytes an event)
+		}
 		a.free <- buf
 	}
 }
+
+// maxKeptPrepared bounds the events a buffer of prepared events keeps room
+// for between batches.
+const maxKeptPrepared = 10_000
 
 // sync waits for the worker to finish the batches it was given: after it,
 // the caller may touch both tables.

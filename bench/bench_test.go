@@ -41,8 +41,14 @@ type server struct {
 	dir  string
 }
 
+// build builds the server under measurement, or returns APILENS_BENCH_BIN,
+// a binary built before: runs of two builds interleaved are the only fair
+// comparison on a machine whose speed drifts.
 func build(b *testing.B) string {
 	b.Helper()
+	if bin := os.Getenv("APILENS_BENCH_BIN"); bin != "" {
+		return bin
+	}
 	bin := filepath.Join(b.TempDir(), "apilens")
 	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/apilens").CombinedOutput(); err != nil {
 		b.Fatalf("go build: %v\n%s", err, out)

@@ -22,12 +22,18 @@ func event(rng *rand.Rand, ts time.Time) apilens.Event {
 		APIName:                fmt.Sprintf("api%d", rng.IntN(4)),
 		APIVersion:             "1.0.0",
 		APICreatorTenantDomain: []string{"carbon.super", "t1.com"}[rng.IntN(2)],
+		APIResourceTemplate:    []string{"/a", "/b/{id}"}[rng.IntN(2)],
+		APIMethod:              []string{"GET", "POST"}[rng.IntN(2)],
 		ApplicationName:        fmt.Sprintf("app%d", rng.IntN(5)),
 		UserName:               fmt.Sprintf("u%d", rng.IntN(30)),
 		ProxyResponseCode:      []int{200, 200, 200, 404, 503}[rng.IntN(5)],
 		ResponseLatency:        rng.Int64N(2000),
 		BackendLatency:         rng.Int64N(1500),
 		EventType:              apilens.EventResponse,
+	}
+	e.APIContext, e.APICreator = "/"+e.APIName+"/1.0.0", "admin"
+	if e.APIName == "api0" && rng.IntN(3) == 0 { // an API whose creator changed: two api rows, one resource row
+		e.APICreator = "alice"
 	}
 	if rng.IntN(6) == 0 {
 		e.EventType, e.ErrorType, e.ErrorMessage, e.ProxyResponseCode = apilens.EventFault, apilens.FaultThrottled, "API_LEVEL_LIMIT_EXCEEDED", 429
@@ -38,7 +44,8 @@ func event(rng *rand.Rand, ts time.Time) apilens.Event {
 
 // TestTiersEqualBruteForce aggregates events through the fine tier, carries
 // its hour rows into the coarse tier, and checks every stored row of the
-// total, application and user families against a direct count, including
+// total, api, resource, application and user families against a direct
+// count (an API whose creator changed has two api rows), including
 // events older than the hour retention, which count only in coarse rows.
 func TestTiersEqualBruteForce(t *testing.T) {
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
@@ -61,12 +68,14 @@ func TestTiersEqualBruteForce(t *testing.T) {
 			fine.Add(&events[i])
 		}
 		rows, carry := fine.Drain(now)
+		distinctRows(t, rows)
 		stored = append(stored, rows...)
 		if err := coarse.AddRows(carry); err != nil {
 			t.Fatal(err)
 		}
 	}
 	rows, _ := coarse.Drain(now)
+	distinctRows(t, rows)
 	stored = append(stored, rows...)
 
 	type cell struct {
@@ -106,6 +115,8 @@ func TestTiersEqualBruteForce(t *testing.T) {
 				{apilens.FamilyTotal, [apilens.MaxDims]string{e.Tenant()}},
 				{apilens.FamilyApplication, [apilens.MaxDims]string{e.ApplicationName, e.ApplicationOwner, e.ApplicationID, e.Tenant()}},
 				{apilens.FamilyUser, [apilens.MaxDims]string{e.ApplicationName, e.UserName, e.Tenant()}},
+				{apilens.FamilyAPI, [apilens.MaxDims]string{e.APIName, e.APIVersion, e.Tenant(), e.APIContext, e.APICreator}},
+				{apilens.FamilyResource, [apilens.MaxDims]string{e.APIName, e.APIVersion, e.APIResourceTemplate, e.APIMethod, e.Tenant()}},
 			} {
 				if !fk.f.Keeps(g, b, now, r) {
 					continue
@@ -143,11 +154,33 @@ func TestTiersEqualBruteForce(t *testing.T) {
 	}
 	// Nothing but the checked families' rows may be missing from want.
 	for c := range got {
-		if c.f == apilens.FamilyTotal || c.f == apilens.FamilyApplication || c.f == apilens.FamilyUser {
+		if c.f == apilens.FamilyTotal || c.f == apilens.FamilyApplication || c.f == apilens.FamilyUser ||
+			c.f == apilens.FamilyAPI || c.f == apilens.FamilyResource {
 			if _, ok := want[c]; !ok {
 				t.Fatalf("unexpected row %+v", c)
 			}
 		}
+	}
+}
+
+// distinctRows fails unless each row of one flush has a key of its own: a
+// store upserts a flush's rows in one statement, and PostgreSQL refuses to
+// update a row twice in one.
+func distinctRows(t *testing.T, rows []apilens.RollupRow) {
+	t.Helper()
+	type rowKey struct {
+		f      apilens.Family
+		g      apilens.Granularity
+		bucket int64
+		dims   [apilens.MaxDims]string
+	}
+	seen := map[rowKey]bool{}
+	for _, r := range rows {
+		k := rowKey{r.Family, r.Gran, r.Bucket, r.Dims}
+		if seen[k] {
+			t.Fatalf("two rows of %s %s %d %q in one flush", r.Family, r.Gran, r.Bucket, r.Dims)
+		}
+		seen[k] = true
 	}
 }
 

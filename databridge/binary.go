@@ -365,7 +365,7 @@ func DecodeFrame(data []byte, defs StreamLookup, lim Limits) (*Frame, error) {
 			var ev Event
 			var def *StreamDef
 			var arb frameReader
-			def, vals, arb = r.event(defs, vals[:0], &ev.Timestamp, &ev.StreamID)
+			def, vals, arb = r.event(defs, vals[:0], &ev.Timestamp, &ev.StreamID, nil)
 			if r.err != nil {
 				return nil, fmt.Errorf("event %d: %w", i, r.err)
 			}
@@ -541,9 +541,11 @@ func (r *frameReader) count(lim Limits) int {
 }
 
 // event reads one event: its timestamp and stream id into ts and id, its
-// values appended to vals; it returns the definition, the values, and a
-// reader of the event's remaining bytes, its arbitrary map.
-func (r *frameReader) event(defs StreamLookup, vals []value, ts *int64, id *string) (*StreamDef, []value, frameReader) {
+// values appended to vals, or, with conv, fed to conv as they are read (a
+// frame that turns out malformed is refused whole, so a half-fed event is
+// never used); it returns the definition, the values, and a reader of the
+// event's remaining bytes, its arbitrary map.
+func (r *frameReader) event(defs StreamLookup, vals []value, ts *int64, id *string, conv *converter) (*StreamDef, []value, frameReader) {
 	size := r.i32("event size")
 	if r.err != nil {
 		return nil, vals, frameReader{}
@@ -565,6 +567,11 @@ func (r *frameReader) event(defs StreamLookup, vals []value, ts *int64, id *stri
 	if def == nil {
 		r.err = fmt.Errorf("%w: no definition of stream %q", ErrUndefinedStream, *id)
 		return nil, vals, frameReader{}
+	}
+	var fields []field
+	if conv != nil {
+		conv.reset(def.plan.kind)
+		fields = def.plan.fields
 	}
 	for i, n := 0, def.NumAttrs(); i < n; i++ {
 		a := def.Attr(i)
@@ -594,7 +601,11 @@ func (r *frameReader) event(defs StreamLookup, vals []value, ts *int64, id *stri
 			r.err = fmt.Errorf("stream %s: %w", *id, ev.err)
 			return nil, vals, frameReader{}
 		}
-		vals = append(vals, v)
+		if conv != nil {
+			v.feed(conv, fields[i])
+		} else {
+			vals = append(vals, v)
+		}
 	}
 	return def, vals, ev
 }

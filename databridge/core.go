@@ -228,7 +228,6 @@ type batch struct {
 	n      int
 	logs   []apilens.LogRecord
 	conv   converter
-	vals   []value // the binary decoder's scratch
 }
 
 var batches = sync.Pool{New: func() any { return &batch{events: make([]byte, 0, 64<<10)} }}

@@ -349,17 +349,12 @@ func (c *Core) publishBinary(ctx context.Context, body []byte, lim Limits) error
 		var id string
 		var def *StreamDef
 		var arb frameReader
-		def, b.vals, arb = r.event(defs, b.vals[:0], &ts, &id)
+		def, _, arb = r.event(defs, nil, &ts, &id, &b.conv)
 		if errors.Is(r.err, ErrUndefinedStream) {
 			return c.undefined(id)
 		}
 		if r.err != nil {
 			return fmt.Errorf("event %d: %w", i, r.err)
-		}
-		p := def.plan
-		b.conv.reset(p.kind)
-		for j := range b.vals {
-			b.vals[j].feed(&b.conv, p.fields[j])
 		}
 		if err := arb.skipArbitrary(); err != nil {
 			return fmt.Errorf("event %d (%s): %w", i, id, err)

@@ -573,8 +573,7 @@ func (r *frameReader) event(defs StreamLookup, vals []value, ts *int64, id *stri
 		conv.reset(def.plan.kind)
 		fields = def.plan.fields
 	}
-	for i, n := 0, def.NumAttrs(); i < n; i++ {
-		a := def.Attr(i)
+	for i, a := range def.wire() {
 		v := value{t: a.Type}
 		switch a.Type {
 		case INT:

@@ -3,6 +3,7 @@ package databridge
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -114,10 +115,11 @@ var kindFields = map[kind]map[string]field{
 type plan struct {
 	kind   kind
 	fields []field
+	attrs  []Attribute // the definition's, in wire order
 }
 
 func compile(d *StreamDef) *plan {
-	p := &plan{fields: make([]field, d.NumAttrs())}
+	p := &plan{fields: make([]field, d.NumAttrs()), attrs: slices.Concat(d.Meta, d.Correlation, d.Payload)}
 	switch d.Name {
 	case StreamRequest:
 		p.kind = kindRequest
@@ -373,7 +375,8 @@ func (c *converter) finishEvent(k kind, stamp int64) {
 	}
 	e.RequestTimestamp = time.UnixMilli(ms).UTC()
 	e.Properties = nil
-	if p := strings.TrimSpace(c.properties); p != "" && json.Valid([]byte(p)) {
+	// "{}", what gateways send for no properties, needs no JSON scanner.
+	if p := strings.TrimSpace(c.properties); p == "{}" || p != "" && json.Valid([]byte(p)) {
 		// A view, not a copy: the event is encoded before the string's
 		// bytes can change, and nothing writes through it.
 		e.Properties = unsafe.Slice(unsafe.StringData(p), len(p))

@@ -9,6 +9,7 @@ package databridge
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -98,6 +99,14 @@ func (d *StreamDef) Attr(i int) Attribute {
 		return d.Correlation[i]
 	}
 	return d.Payload[i-len(d.Correlation)]
+}
+
+// wire returns the attributes in wire order, as one slice.
+func (d *StreamDef) wire() []Attribute {
+	if d.plan != nil {
+		return d.plan.attrs
+	}
+	return slices.Concat(d.Meta, d.Correlation, d.Payload)
 }
 
 // DefaultVersion is the version of a definition that gives none.

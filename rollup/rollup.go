@@ -79,6 +79,9 @@ type Aggregator struct {
 	opts   Options
 	tables [2]table
 	limit  *Limiter
+	// base is the granularity each family's entries are keyed at (baseOf),
+	// by family; FamilyDevice is the last.
+	base [apilens.FamilyDevice + 1]apilens.Granularity
 	// fromEvents is set by Add: Drain must then derive the total and
 	// application families.
 	fromEvents bool
@@ -137,6 +140,9 @@ func New(opts Options) *Aggregator {
 		opts.Limiter = NewLimiter(opts.Cap, opts.OnFold, opts.Logger)
 	}
 	a := &Aggregator{opts: opts, limit: opts.Limiter}
+	for _, spec := range apilens.Families {
+		a.base[spec.Family] = max(opts.Grans[0], spec.Finest)
+	}
 	for i := range a.tables {
 		a.tables[i].index = make(map[key]int32)
 	}
@@ -392,9 +398,7 @@ func measure(e *apilens.Event, m *apilens.Counts) {
 
 // baseOf returns the granularity the entries of family f are keyed at: the
 // Aggregator's base, or the family's finest if that is coarser.
-func (a *Aggregator) baseOf(f apilens.Family) apilens.Granularity {
-	return max(a.opts.Grans[0], f.Spec().Finest)
-}
+func (a *Aggregator) baseOf(f apilens.Family) apilens.Granularity { return a.base[f] }
 
 // derive adds the total and application entries, sums of the api and
 // api_application entries, which Add does not keep itself.
@@ -640,10 +644,18 @@ type Limiter struct {
 	other uint32            // apilens.Other
 	codes map[int]uint32    // error codes, interned without formatting
 
-	allowed map[allowKey]uint32 // the values each tenant's capped dimensions have taken
-	counts  map[tenantDim]int   // how many
+	tenants map[uint32]*tenantValues
 	caps    [len(cappedDims)]int
-	warned  map[tenantDim]bool
+	// The last tenant looked up: the next event is nearly always of it.
+	lastTenant uint32
+	last       *tenantValues
+}
+
+// tenantValues are the values one tenant's capped dimensions have taken:
+// a map of strings each, the fastest kind of map to look up.
+type tenantValues struct {
+	allowed [len(cappedDims)]map[string]uint32
+	warned  [len(cappedDims)]bool
 }
 
 // The capped dimensions, by their index in cappedDims.
@@ -665,17 +677,6 @@ var cappedDims = [...]string{apilens.DimAPI, apilens.DimApplication, apilens.Dim
 	apilens.DimDestination, apilens.DimErrorMessage, apilens.DimCountry, apilens.DimCity, apilens.DimOS,
 	apilens.DimBrowser, apilens.DimDevice}
 
-type allowKey struct {
-	tenant uint32
-	dim    uint8
-	v      string
-}
-
-type tenantDim struct {
-	tenant uint32
-	dim    uint8
-}
-
 // NewLimiter returns a Limiter; see Options for the arguments.
 func NewLimiter(cap func(string) int, onFold func(string), log *slog.Logger) *Limiter {
 	if cap == nil {
@@ -689,7 +690,7 @@ func NewLimiter(cap func(string) int, onFold func(string), log *slog.Logger) *Li
 	}
 	l := &Limiter{cap: cap, onFold: onFold, log: log,
 		ids: make(map[string]uint32), codes: make(map[int]uint32),
-		allowed: make(map[allowKey]uint32), counts: make(map[tenantDim]int), warned: make(map[tenantDim]bool)}
+		tenants: make(map[uint32]*tenantValues)}
 	for i, d := range cappedDims {
 		l.caps[i] = cap(d)
 	}
@@ -728,23 +729,41 @@ func (l *Limiter) code(c int) uint32 {
 // limited returns the number of v if capped dimension dim of tenant may
 // take it, else that of OTHER.
 func (l *Limiter) limited(tenant uint32, dim uint8, v string) uint32 {
-	if id, ok := l.allowed[allowKey{tenant, dim, v}]; ok {
+	tv := l.last
+	if tv == nil || tenant != l.lastTenant {
+		tv = l.tenant(tenant)
+	}
+	allowed := tv.allowed[dim]
+	if id, ok := allowed[v]; ok {
 		return id
 	}
-	td := tenantDim{tenant, dim}
-	if l.counts[td] >= l.caps[dim] {
+	if len(allowed) >= l.caps[dim] {
 		l.onFold(cappedDims[dim])
-		if !l.warned[td] {
-			l.warned[td] = true
+		if !tv.warned[dim] {
+			tv.warned[dim] = true
 			l.log.Warn("dimension reached its cap of distinct values; new values fold into OTHER",
 				"tenant", l.str(tenant), "dimension", cappedDims[dim], "cap", l.caps[dim])
 		}
 		return l.other
 	}
 	id := l.intern(v)
-	l.allowed[allowKey{tenant, dim, l.str(id)}] = id
-	l.counts[td]++
+	allowed[l.str(id)] = id
 	return id
+}
+
+// tenant returns the values of tenant's capped dimensions, and makes them
+// the last looked up.
+func (l *Limiter) tenant(tenant uint32) *tenantValues {
+	tv := l.tenants[tenant]
+	if tv == nil {
+		tv = &tenantValues{}
+		for i := range tv.allowed {
+			tv.allowed[i] = make(map[string]uint32)
+		}
+		l.tenants[tenant] = tv
+	}
+	l.lastTenant, l.last = tenant, tv
+	return tv
 }
 
 // Value returns v if dimension dim of tenant may take it, else OTHER.

@@ -262,6 +262,41 @@ func (s *server) get(b *testing.B, path string, v any) {
 }
 
 // waitRolledUp waits until the summary over [from, to) counts n events.
+// waitCounted waits until the server's consumer has counted n events into
+// its rollups (apilens_rollup_events_total), stored or not yet.
+func (s *server) waitCounted(b *testing.B, n int64) {
+	for deadline := time.Now().Add(10 * time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		got := int64(s.metric(b, "apilens_rollup_events_total"))
+		if got >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("the consumer counted %d events, want %d", got, n)
+		}
+	}
+}
+
+// metric returns the value of the server's metric name (without labels).
+func (s *server) metric(b *testing.B, name string) float64 {
+	resp, err := http.Get(s.base + "/metrics")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				b.Fatalf("metric %s: %v", name, err)
+			}
+			return f
+		}
+	}
+	b.Fatalf("no metric %s", name)
+	return 0
+}
+
 func (s *server) waitRolledUp(b *testing.B, from, to time.Time, n int64) {
 	for deadline := time.Now().Add(10 * time.Minute); ; time.Sleep(20 * time.Millisecond) {
 		got := s.requests(b, from, to)

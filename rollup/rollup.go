@@ -87,9 +87,10 @@ type Aggregator struct {
 	fromEvents bool
 
 	// With Options.Parallel: two buffers of prepared events go round
-	// between the caller (free) and the worker (work); n1 is the size of
-	// the worker's table after its last batch.
+	// between the caller (free, then filling) and the worker (work); n1 is
+	// the size of the worker's table after its last batch.
 	free, work chan *[]prepared
+	filling    *[]prepared // taken from free, being filled by AddBatch
 	workerDone chan struct{}
 	n1         atomic.Int64
 }
@@ -160,6 +161,7 @@ func New(opts Options) *Aggregator {
 // was given.
 func (a *Aggregator) Close() {
 	if a.work != nil {
+		a.handOff()
 		close(a.work)
 		<-a.workerDone
 		a.work = nil
@@ -190,6 +192,7 @@ func (a *Aggregator) sync() {
 	if a.work == nil {
 		return
 	}
+	a.handOff()
 	b1, b2 := <-a.free, <-a.free
 	a.free <- b1
 	a.free <- b2
@@ -245,14 +248,33 @@ func (a *Aggregator) AddBatch(events []apilens.Event) {
 		}
 		return
 	}
-	buf := <-a.free
-	ps := slices.Grow((*buf)[:0], len(events))[:len(events)]
-	for i := range events {
-		a.prepare(&events[i], &ps[i])
-		a.apply(&ps[i], 0)
+	if a.filling == nil {
+		a.filling = <-a.free
+		*a.filling = (*a.filling)[:0]
 	}
-	*buf = ps
-	a.work <- buf
+	n := len(*a.filling)
+	ps := slices.Grow(*a.filling, len(events))[:n+len(events)]
+	for i := range events {
+		a.prepare(&events[i], &ps[n+i])
+		a.apply(&ps[n+i], 0)
+	}
+	*a.filling = ps
+	if len(ps) >= handOffEvents {
+		a.handOff()
+	}
+}
+
+// handOffEvents is how many prepared events the caller collects before it
+// hands them to the worker: each hand-off may wake a goroutine, and one per
+// gateway batch of 200 events is 1,500 a second at 300,000 events/s.
+const handOffEvents = 2000
+
+// handOff gives the buffer being filled, if any, to the worker.
+func (a *Aggregator) handOff() {
+	if a.filling != nil {
+		a.work <- a.filling
+		a.filling = nil
+	}
 }
 
 // prepare maps e to its keys.

@@ -30,11 +30,20 @@ func init() {
 // Sketch is a mergeable quantile sketch of non-negative values.
 type Sketch struct {
 	s *ddsketch.DDSketch
+	// pos is s's store of positive values, held for AddIndex: the
+	// consumer adds to a few sketches an event, and each pointer followed
+	// on the way to the count is a likely cache miss.
+	pos *store.BufferedPaginatedStore
+}
+
+// wrap wraps d, made with BufferedPaginatedStoreConstructor.
+func wrap(d *ddsketch.DDSketch) *Sketch {
+	return &Sketch{d, d.GetPositiveValueStore().(*store.BufferedPaginatedStore)}
 }
 
 // New returns an empty sketch.
 func New() *Sketch {
-	return &Sketch{ddsketch.NewDDSketchFromStoreProvider(indexMapping, store.BufferedPaginatedStoreConstructor)}
+	return wrap(ddsketch.NewDDSketchFromStoreProvider(indexMapping, store.BufferedPaginatedStoreConstructor))
 }
 
 // Add records one value. Negative values (unknown latencies) are ignored.
@@ -78,7 +87,7 @@ func (s *Sketch) AddIndex(i Index) {
 	case Zero:
 		_ = s.s.Add(0)
 	default:
-		s.s.GetPositiveValueStore().Add(int(i))
+		s.pos.Add(int(i))
 	}
 }
 
@@ -101,7 +110,7 @@ func (s *Sketch) MergeEncoded(b []byte) error {
 }
 
 // Copy returns an independent copy of s.
-func (s *Sketch) Copy() *Sketch { return &Sketch{s.s.Copy()} }
+func (s *Sketch) Copy() *Sketch { return wrap(s.s.Copy()) }
 
 // Count returns how many values were added.
 func (s *Sketch) Count() float64 { return s.s.GetCount() }
@@ -135,7 +144,7 @@ func Decode(b []byte) (*Sketch, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decode latency sketch: %w", err)
 	}
-	return &Sketch{d}, nil
+	return wrap(d), nil
 }
 
 // MergeEncoded returns the encoding of the merge of two encoded sketches;

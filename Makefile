@@ -6,7 +6,7 @@ BIN     := bin/apilens
 UI      := web/ui
 UI_SRC  := $(shell find $(UI)/src $(UI)/index.html $(UI)/vite.config.ts $(UI)/tsconfig.json -type f 2>/dev/null)
 
-.PHONY: all build ui ui-test e2e demo test test-short bench fuzz vet clean
+.PHONY: all build ui ui-test e2e demo test test-short bench pgo fuzz vet clean
 
 all: build
 
@@ -53,6 +53,17 @@ test-short:
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./ ./ingest/ ./rollup/ ./sketch/ ./spool/ ./store/sqlite/ ./simulate/ ./loganalyzer/ ./databridge/
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./bench/
+
+# The profile go build optimizes the server with (cmd/apilens/default.pgo):
+# the server's CPU profile under the two ingest benchmarks, HTTP paced and
+# data-bridge binary, merged. Refresh it when the hot paths change.
+pgo:
+	$(GO) build -pgo=off -o bin/apilens-nopgo ./cmd/apilens
+	cd bench && APILENS_BENCH_BIN=$(CURDIR)/bin/apilens-nopgo APILENS_BENCH_PROFILE=/tmp/apilens-pgo-http.pprof \
+		$(GO) test -run '^$$' -bench '^BenchmarkIngest$$/paced' -benchtime 1x .
+	cd bench && APILENS_BENCH_BIN=$(CURDIR)/bin/apilens-nopgo APILENS_BENCH_PROFILE=/tmp/apilens-pgo-binary.pprof APILENS_BENCH_CONNS=32 \
+		$(GO) test -run '^$$' -bench BinaryIngest -benchtime 1x .
+	$(GO) tool pprof -proto /tmp/apilens-pgo-http.pprof /tmp/apilens-pgo-binary.pprof > cmd/apilens/default.pgo
 
 # Run each fuzz target for a while (CI runs only their seed corpora).
 FUZZTIME ?= 30s

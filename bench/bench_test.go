@@ -317,7 +317,8 @@ func (s *server) waitRolledUp(b *testing.B, from, to time.Time, n int64) {
 // stops: a lag of about one flush interval means the rate is sustained.
 // "flat-out" posts as fast as the server acknowledges, an overload that
 // fills the spool. APILENS_BENCH_HEAP_PROFILE=FILE saves the server's heap
-// profile at its peak, APILENS_BENCH_METRICS=FILE its metrics.
+// profile at its peak, APILENS_BENCH_PROFILE=FILE a CPU profile of the run,
+// APILENS_BENCH_METRICS=FILE its metrics.
 func BenchmarkIngest(b *testing.B) {
 	rate := 100_000.0
 	if v, err := strconv.ParseFloat(os.Getenv("APILENS_BENCH_RATE"), 64); err == nil {
@@ -348,6 +349,9 @@ func benchIngest(b *testing.B, rate float64, env ...string) {
 	if path := os.Getenv("APILENS_BENCH_HEAP_PROFILE"); path != "" {
 		stop := srv.peakHeapProfile(b, path)
 		defer stop()
+	}
+	if path := os.Getenv("APILENS_BENCH_PROFILE"); path != "" {
+		go srv.profile(b, path, dur-2*time.Second)
 	}
 	var acked, seq atomic.Int64
 	var wg sync.WaitGroup

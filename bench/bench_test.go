@@ -261,7 +261,6 @@ func (s *server) get(b *testing.B, path string, v any) {
 	}
 }
 
-// waitRolledUp waits until the summary over [from, to) counts n events.
 // waitCounted waits until the server's consumer has counted n events into
 // its rollups (apilens_rollup_events_total), stored or not yet.
 func (s *server) waitCounted(b *testing.B, n int64) {
@@ -297,6 +296,7 @@ func (s *server) metric(b *testing.B, name string) float64 {
 	return 0
 }
 
+// waitRolledUp waits until the summary over [from, to) counts n events.
 func (s *server) waitRolledUp(b *testing.B, from, to time.Time, n int64) {
 	for deadline := time.Now().Add(10 * time.Minute); ; time.Sleep(20 * time.Millisecond) {
 		got := s.requests(b, from, to)

@@ -139,20 +139,11 @@ func (s *server) sampleMemory() func() (heap, rss float64) {
 				return
 			case <-t.C:
 			}
-			resp, err := http.Get(s.base + "/metrics")
+			m, err := s.metrics()
 			if err != nil {
 				continue
 			}
-			var h, r float64
-			sc := bufio.NewScanner(resp.Body)
-			for sc.Scan() {
-				if v, ok := strings.CutPrefix(sc.Text(), "go_memstats_heap_inuse_bytes "); ok {
-					h, _ = strconv.ParseFloat(v, 64)
-				} else if v, ok := strings.CutPrefix(sc.Text(), "process_resident_memory_bytes "); ok {
-					r, _ = strconv.ParseFloat(v, 64)
-				}
-			}
-			resp.Body.Close()
+			h, r := m["go_memstats_heap_inuse_bytes"], m["process_resident_memory_bytes"]
 			mu.Lock()
 			if h/(1<<20) > heapMax {
 				heapMax, rssAt = h/(1<<20), r/(1<<20)
@@ -277,23 +268,36 @@ func (s *server) waitCounted(b *testing.B, n int64) {
 
 // metric returns the value of the server's metric name (without labels).
 func (s *server) metric(b *testing.B, name string) float64 {
-	resp, err := http.Get(s.base + "/metrics")
+	m, err := s.metrics()
 	if err != nil {
 		b.Fatal(err)
 	}
+	v, ok := m[name]
+	if !ok {
+		b.Fatalf("no metric %s", name)
+	}
+	return v
+}
+
+// metrics returns the server's metrics without labels, by name.
+func (s *server) metrics() (map[string]float64, error) {
+	resp, err := http.Get(s.base + "/metrics")
+	if err != nil {
+		return nil, err
+	}
 	defer resp.Body.Close()
+	m := make(map[string]float64)
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				b.Fatalf("metric %s: %v", name, err)
-			}
-			return f
+		name, v, ok := strings.Cut(sc.Text(), " ")
+		if !ok || strings.HasPrefix(name, "#") || strings.Contains(name, "{") {
+			continue
+		}
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			m[name] = f
 		}
 	}
-	b.Fatalf("no metric %s", name)
-	return 0
+	return m, sc.Err()
 }
 
 // waitRolledUp waits until the summary over [from, to) counts n events.

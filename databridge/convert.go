@@ -3,7 +3,6 @@ package databridge
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -119,7 +118,8 @@ type plan struct {
 }
 
 func compile(d *StreamDef) *plan {
-	p := &plan{fields: make([]field, d.NumAttrs()), attrs: slices.Concat(d.Meta, d.Correlation, d.Payload)}
+	attrs := d.wire() // not compiled yet: made here, kept by the plan
+	p := &plan{fields: make([]field, len(attrs)), attrs: attrs}
 	switch d.Name {
 	case StreamRequest:
 		p.kind = kindRequest
@@ -131,8 +131,8 @@ func compile(d *StreamDef) *plan {
 		p.kind = kindLog
 	}
 	names := kindFields[p.kind]
-	for i := range p.fields {
-		p.fields[i] = names[d.Attr(i).Name]
+	for i, a := range attrs {
+		p.fields[i] = names[a.Name]
 	}
 	return p
 }

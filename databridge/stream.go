@@ -101,7 +101,8 @@ func (d *StreamDef) Attr(i int) Attribute {
 	return d.Payload[i-len(d.Correlation)]
 }
 
-// wire returns the attributes in wire order, as one slice.
+// wire returns the attributes in wire order, as one slice: the compiled
+// plan's, or a new one.
 func (d *StreamDef) wire() []Attribute {
 	if d.plan != nil {
 		return d.plan.attrs

@@ -231,25 +231,82 @@ func (s *server) saveMetrics(b *testing.B) {
 }
 
 func (s *server) requests(b *testing.B, from, to time.Time) int64 {
+	n, err := s.stored(from, to)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return n
+}
+
+// stored returns the events traffic/summary counts over [from, to).
+func (s *server) stored(from, to time.Time) (int64, error) {
 	var sum struct{ Requests int64 }
-	s.get(b, "/api/v1/traffic/summary?from="+url.QueryEscape(from.Format(time.RFC3339))+"&to="+url.QueryEscape(to.Format(time.RFC3339)), &sum)
-	return sum.Requests
+	err := s.getErr("/api/v1/traffic/summary?from="+url.QueryEscape(from.Format(time.RFC3339))+"&to="+url.QueryEscape(to.Format(time.RFC3339)), &sum)
+	return sum.Requests, err
+}
+
+// watchStored polls traffic/summary over [from, to) every 100 ms until the
+// returned function is called, which gives the rate at which events were
+// stored meanwhile: those of the flushes after the first one it saw, over
+// the time from that flush to the last. It is the rate the rollups are
+// stored at under the load, without the wait for the flush after the last
+// event that the end-to-end figure includes (up to a flush interval, a
+// fifth of a 20 s run); 0 if it saw fewer than two flushes.
+func (s *server) watchStored(from, to time.Time) func() float64 {
+	stop, done := make(chan struct{}), make(chan float64)
+	go func() {
+		var first, last time.Time
+		var n0, n, prev int64
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				if last.After(first) {
+					done <- float64(n-n0) / last.Sub(first).Seconds()
+				} else {
+					done <- 0
+				}
+				return
+			case <-tick.C:
+			}
+			got, err := s.stored(from, to)
+			if err != nil || got == prev {
+				continue
+			}
+			now := time.Now()
+			if prev == 0 {
+				first, n0 = now, got
+			} else {
+				last, n = now, got
+			}
+			prev = got
+		}
+	}()
+	return func() float64 {
+		close(stop)
+		return <-done
+	}
 }
 
 func (s *server) get(b *testing.B, path string, v any) {
+	if err := s.getErr(path, v); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func (s *server) getErr(path string, v any) error {
 	req, _ := http.NewRequest("GET", s.base+path, nil)
 	req.SetBasicAuth(user, password)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		b.Fatal(err)
+		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != 200 {
-		b.Fatalf("GET %s: %s", path, resp.Status)
+		return fmt.Errorf("GET %s: %s", path, resp.Status)
 	}
-	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-		b.Fatal(err)
-	}
+	return json.NewDecoder(resp.Body).Decode(v)
 }
 
 // waitCounted waits until the server's consumer has counted n events into

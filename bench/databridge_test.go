@@ -28,7 +28,8 @@ import (
 // apilens_rollup_events_total) and rolled up (stored: counted by
 // traffic/summary). Stored trails counted by up to a flush interval (5 s),
 // which over a 20 s run weighs a fifth: counted is the throughput, stored
-// the freshness. APILENS_BENCH_PROFILE=FILE writes a CPU profile of the
+// the freshness; stored under load is the rate of the flushes during the
+// run (watchStored). APILENS_BENCH_PROFILE=FILE writes a CPU profile of the
 // server during the run, APILENS_BENCH_TRACE=FILE an execution trace of 3 s
 // from its middle, APILENS_BENCH_METRICS=FILE its metrics after it.
 func BenchmarkBinaryIngest(b *testing.B) {
@@ -62,6 +63,7 @@ func BenchmarkBinaryIngest(b *testing.B) {
 	}
 	var acked, seq atomic.Int64
 	var wg sync.WaitGroup
+	storing := srv.watchStored(t0, time.Now().Add(time.Hour))
 	cpu0 := srv.cpuSeconds(b)
 	begin := time.Now()
 	deadline := begin.Add(dur)
@@ -96,6 +98,7 @@ func BenchmarkBinaryIngest(b *testing.B) {
 	}
 	wg.Wait()
 	ackTime := time.Since(begin)
+	storedRate := storing()
 	n := acked.Load()
 	srv.waitCounted(b, n)
 	countTime := time.Since(begin)
@@ -111,12 +114,13 @@ func BenchmarkBinaryIngest(b *testing.B) {
 	b.ReportMetric((countTime - ackTime).Seconds(), "count_lag_s")
 	b.ReportMetric(float64(n)/rollTime.Seconds(), "rolledup_events/s")
 	b.ReportMetric((rollTime - ackTime).Seconds(), "lag_s")
+	b.ReportMetric(storedRate, "stored_under_load_events/s")
 	b.ReportMetric(rss, "peak_RSS_MB")
 	b.ReportMetric(heap, "peak_Go_heap_MB")
 	b.ReportMetric(cpu*1e6/float64(n), "server_CPU_µs/event")
-	fmt.Printf("binary data-bridge ingest, %d connections, batches of %d: %d events in %.1fs: %.0f events/s decoded and acknowledged (durable), all counted into the rollups %.1fs after the last acknowledgement (%.0f events/s), all stored and visible %.1fs after it (%.0f events/s end to end); peak RSS %.0f MB\n",
+	fmt.Printf("binary data-bridge ingest, %d connections, batches of %d: %d events in %.1fs: %.0f events/s decoded and acknowledged (durable), all counted into the rollups %.1fs after the last acknowledgement (%.0f events/s), all stored and visible %.1fs after it (%.0f events/s end to end; %.0f events/s stored by the flushes during the run); peak RSS %.0f MB\n",
 		conns, batch, n, ackTime.Seconds(), float64(n)/ackTime.Seconds(), (countTime - ackTime).Seconds(), float64(n)/countTime.Seconds(),
-		(rollTime - ackTime).Seconds(), float64(n)/rollTime.Seconds(), rss)
+		(rollTime - ackTime).Seconds(), float64(n)/rollTime.Seconds(), storedRate, rss)
 }
 
 // profile writes a CPU profile of the server over the next d to path, for

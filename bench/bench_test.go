@@ -230,14 +230,6 @@ func (s *server) saveMetrics(b *testing.B) {
 	}
 }
 
-func (s *server) requests(b *testing.B, from, to time.Time) int64 {
-	n, err := s.stored(from, to)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return n
-}
-
 // stored returns the events traffic/summary counts over [from, to).
 func (s *server) stored(from, to time.Time) (int64, error) {
 	var sum struct{ Requests int64 }
@@ -360,7 +352,10 @@ func (s *server) metrics() (map[string]float64, error) {
 // waitRolledUp waits until the summary over [from, to) counts n events.
 func (s *server) waitRolledUp(b *testing.B, from, to time.Time, n int64) {
 	for deadline := time.Now().Add(10 * time.Minute); ; time.Sleep(20 * time.Millisecond) {
-		got := s.requests(b, from, to)
+		got, err := s.stored(from, to)
+		if err != nil {
+			b.Fatal(err)
+		}
 		if got == n {
 			return
 		}
